@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Install (when missing) and start the real services the platform and its tests need:
+# the Docker engine (with the local registry as a mirror), the local registry on 127.0.0.1:5000,
+# and — with --test — PostgreSQL. Idempotent: what already runs is left alone.
+set -euo pipefail
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+need_pkgs=()
+command -v dockerd >/dev/null || need_pkgs+=(docker.io)
+command -v nginx >/dev/null || need_pkgs+=(nginx)
+if [ "$want_test" = 1 ]; then
+  command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
+  dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
+  dpkg -s bash-static >/dev/null 2>&1 || need_pkgs+=(bash-static)
+  command -v htpasswd >/dev/null || need_pkgs+=(apache2-utils)
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
+fi
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  log "installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+registry_up() { curl -fsS -m 2 http://127.0.0.1:5000/v2/ >/dev/null 2>&1; }
+
+# --- local registry (before dockerd, so the mirror answers from the first pull) -------------
+if [ "$want_test" = 1 ] && ! registry_up; then
+  log "starting docker-registry on 127.0.0.1:5000"
+  mkdir -p /var/lib/workflow-test/registry
+  cat > /var/lib/workflow-test/registry/config.yml <<'YML'
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: /var/lib/workflow-test/registry/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:5000
+YML
+  nohup docker-registry serve /var/lib/workflow-test/registry/config.yml \
+    >/var/lib/workflow-test/registry/log 2>&1 &
+  for _ in $(seq 1 50); do registry_up && break; sleep 0.2; done
+  registry_up || { log "registry did not start"; cat /var/lib/workflow-test/registry/log >&2; exit 1; }
+fi
+
+# --- Docker engine -------------------------------------------------------------------------
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  mkdir -p /etc/docker
+  if [ ! -s /etc/docker/daemon.json ] || ! grep -q '127.0.0.1:5000' /etc/docker/daemon.json; then
+    cat > /etc/docker/daemon.json <<'JSON'
+{
+  "registry-mirrors": ["http://127.0.0.1:5000"],
+  "insecure-registries": ["127.0.0.1:5000", "127.0.0.1:5001"]
+}
+JSON
+  fi
+  rm -f /var/run/docker.pid
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start"; tail -30 /var/log/dockerd.log >&2; exit 1; }
+fi
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+if [ "$want_test" = 1 ]; then
+  pgver=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  if ! pg_lsclusters -h 2>/dev/null | grep -q online; then
+    log "starting PostgreSQL $pgver"
+    pg_lsclusters -h | grep -q . || pg_createcluster "$pgver" main >/dev/null
+    pg_ctlcluster "$pgver" main start
+  fi
+  su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='workflow'\"" | grep -q 1 \
+    || su postgres -c "psql -qc \"CREATE ROLE workflow LOGIN SUPERUSER PASSWORD 'workflow'\""
+fi
+log "services ready"

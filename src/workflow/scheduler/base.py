@@ -1,0 +1,127 @@
+"""The scheduler contract: what the services may ask of a container backend.
+
+Deis concepts map onto the backend as follows (see spec/API.md §7):
+an app's process type at a release is a set of identical containers ("pods"), each carrying labels
+`deis.app`, `deis.type`, `deis.version` (`v<N>`) and `heritage=deis`. The backend is the source of
+truth for what runs; nothing here is cached in the database.
+
+Errors leave this package only as `SchedulerError` subclasses: `EngineUnavailable` (transient, 503),
+`ImageNotFound` / `ImagePullFailed` (the user's image or registry, 400), `SchedulerError` (other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+LABEL_APP = "deis.app"
+LABEL_TYPE = "deis.type"
+LABEL_VERSION = "deis.version"
+LABEL_HERITAGE = "heritage"
+HERITAGE = "deis"
+
+
+class SchedulerError(Exception):
+    """A backend operation failed for a reason that is not the user's input."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class EngineUnavailable(SchedulerError):
+    """The engine cannot be reached or timed out: transient, answered with 503."""
+
+
+class ImageNotFound(SchedulerError):
+    """The image (or its tag) does not exist in its registry."""
+
+
+class ImagePullFailed(SchedulerError):
+    """The registry refused or could not be reached while pulling (auth, network...)."""
+
+
+@dataclass(frozen=True)
+class RegistryAuth:
+    username: str
+    password: str
+    hostname: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What deploy validation needs from `docker image inspect`."""
+
+    image: str
+    exposed_ports: list[int]  # sorted ascending, tcp only
+    entrypoint: list[str] | None
+    cmd: list[str] | None
+
+
+@dataclass(frozen=True)
+class Resources:
+    memory_limit: int | None = None  # bytes -> HostConfig.Memory
+    memory_reservation: int | None = None  # bytes -> HostConfig.MemoryReservation
+    nano_cpus: int | None = None  # HostConfig.NanoCpus
+    cpu_shares: int | None = None  # HostConfig.CpuShares
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything needed to create one container of (app, type, release)."""
+
+    app: str
+    proc_type: str
+    version: int
+    image: str
+    env: dict[str, str]
+    entrypoint: list[str] | None = None  # None: the image's own
+    command: list[str] | None = None  # None: the image's own CMD
+    resources: Resources = field(default_factory=Resources)
+    stop_grace_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container as the engine reports it, in Deis vocabulary."""
+
+    id: str
+    name: str  # the pod name, <app>-<type>-<10 digits>-<5 alnum>
+    app: str
+    proc_type: str
+    version: int
+    state: str  # up | starting | crashed | down | terminating | ... (spec §4.10); "up" = running
+    started: datetime | None  # UTC
+    address: str | None  # IP on the platform network
+    exit_code: int | None = None
+    oom_killed: bool = False
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """A container lifecycle event of a deis-labelled container (die, oom, start, destroy...)."""
+
+    action: str
+    container_id: str
+    app: str
+    proc_type: str
+    version: int
+    name: str
+    exit_code: int | None
+    time: datetime
+
+
+class Scheduler(Protocol):
+    async def ping(self) -> None: ...
+    async def pull(self, image: str, auth: RegistryAuth | None = None, always: bool = False) -> ImageInfo: ...
+    async def start(self, spec: ContainerSpec, count: int) -> list[Container]: ...
+    async def list(
+        self, app: str | None = None, proc_type: str | None = None, version: int | None = None
+    ) -> list[Container]: ...
+    async def get(self, container_id: str) -> Container | None: ...
+    async def remove(self, containers: list[Container], grace_seconds: int = 30) -> None: ...
+    async def logs(self, container: Container, tail: int) -> list[tuple[datetime, str]]: ...
+    async def run_once(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]: ...
+    def events(self) -> AsyncIterator[EngineEvent]: ...
