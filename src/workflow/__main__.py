@@ -1,0 +1,38 @@
+"""`workflow serve | db upgrade`: one process, one public port."""
+
+from __future__ import annotations
+
+import typer
+
+from .config import Settings
+
+cli = typer.Typer(help="Workflow: a self-hosted PaaS for Docker images (Deis Workflow v2.3 API).",
+                  no_args_is_help=True, add_completion=False)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply the Alembic migrations."""
+    from .migrate import upgrade
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url, revision)
+
+
+@cli.command("serve")
+def serve() -> None:
+    """Run the platform in the foreground: API, router (nginx) and reconciler."""
+    from .server import run
+
+    run(Settings())
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""What one running controller holds: built once in the lifespan, reached by routes through deps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .config import Settings
+from .security import Cipher
+
+if TYPE_CHECKING:
+    from .scheduler.base import Scheduler
+
+
+class AppLocks:
+    """All work that changes an app's containers is serialised per app: a lock that waits."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def __call__(self, app_id: str) -> asyncio.Lock:
+        return self._locks[app_id]
+
+
+@dataclass
+class Context:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    cipher: Cipher
+    scheduler: Scheduler | None = None
+    routes: Any = None  # services.routing.RouteSync, when a router runs
+    health: Any = None  # services.health.HealthMonitor
+    locks: AppLocks = field(default_factory=AppLocks)

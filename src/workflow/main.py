@@ -1,0 +1,52 @@
+"""create_app(settings): the FastAPI application and the lifespan that opens what one process holds —
+the database engine, one aiodocker client (through the scheduler), the router and the reconciler."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+
+from .api import apps, auth, meta, users
+from .api.wire import WireMiddleware, install_error_handlers
+from .config import Settings
+from .context import Context
+from .db import make_engine, make_sessionmaker
+from .security import Cipher
+
+log = logging.getLogger("workflow")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url)
+        ctx = Context(settings=settings, sessions=make_sessionmaker(engine),
+                      cipher=Cipher(settings.ensure_secret_key()))
+        app.state.ctx = ctx
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(engine.dispose)
+            from .services.runtime import start_runtime  # the engine-facing parts, when enabled
+
+            await start_runtime(ctx, stack)
+            yield
+
+    app = FastAPI(
+        title="Workflow",
+        version="2.3.0",
+        description="A self-hosted platform-as-a-service for Docker images, speaking the Deis Workflow "
+                    "Controller REST API v2.3. Authenticate with `Authorization: token <key>` "
+                    "(from `POST /v2/auth/login/`).",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    install_error_handlers(app)
+    app.add_middleware(WireMiddleware)
+    app.include_router(meta.health)
+    for module in (meta, auth, users, apps):
+        app.include_router(module.router)
+    return app

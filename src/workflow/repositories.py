@@ -1,0 +1,192 @@
+"""Every select() lives here, behind intent-named functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import (
+    TLS,
+    App,
+    AppPermission,
+    AppSettings,
+    Build,
+    Config,
+    Domain,
+    Event,
+    Release,
+    Token,
+    User,
+)
+
+M = TypeVar("M")
+
+
+async def page(session: AsyncSession, stmt, limit: int, offset: int) -> tuple[int, Sequence]:
+    count = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = (await session.scalars(stmt.limit(limit).offset(offset))).all()
+    return int(count or 0), rows
+
+
+# --- users and tokens --------------------------------------------------------------------------
+
+
+async def user_by_name(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def any_superuser(session: AsyncSession) -> bool:
+    found = await session.scalar(select(User.id).where(User.is_superuser.is_(True), User.is_active.is_(True)))
+    return found is not None
+
+
+def users_query():
+    return select(User).where(User.is_active.is_(True)).order_by(User.username)
+
+
+def admins_query():
+    return select(User).where(User.is_superuser.is_(True), User.is_active.is_(True)).order_by(User.username)
+
+
+async def token_for_user(session: AsyncSession, user_id: int) -> Token | None:
+    return await session.scalar(select(Token).where(Token.user_id == user_id))
+
+
+async def user_by_token_digest(session: AsyncSession, digest: str) -> tuple[User, Token] | None:
+    row = (await session.execute(select(User, Token).join(Token, Token.user_id == User.id)
+                                 .where(Token.digest == digest))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def delete_all_tokens(session: AsyncSession) -> None:
+    await session.execute(delete(Token))
+
+
+async def count_apps_owned(session: AsyncSession, username: str) -> int:
+    return int(await session.scalar(select(func.count()).select_from(App).where(App.owner == username)) or 0)
+
+
+# --- apps ----------------------------------------------------------------------------------------
+
+
+async def app_by_id(session: AsyncSession, app_id: str) -> App | None:
+    return await session.get(App, app_id)
+
+
+async def app_exists(session: AsyncSession, app_id: str) -> bool:
+    return (await session.scalar(select(App.id).where(App.id == app_id))) is not None
+
+
+def visible_apps_query(user: User):
+    stmt = select(App).order_by(App.id)
+    if user.is_superuser:
+        return stmt
+    shared = select(AppPermission.app_id).where(AppPermission.username == user.username)
+    return stmt.where(or_(App.owner == user.username, App.id.in_(shared)))
+
+
+async def all_app_ids(session: AsyncSession) -> list[str]:
+    return list((await session.scalars(select(App.id).order_by(App.id))).all())
+
+
+async def is_collaborator(session: AsyncSession, app_id: str, username: str) -> bool:
+    found = await session.scalar(select(AppPermission.id).where(AppPermission.app_id == app_id,
+                                                                AppPermission.username == username))
+    return found is not None
+
+
+async def collaborators(session: AsyncSession, app_id: str) -> list[str]:
+    stmt = select(AppPermission.username).where(AppPermission.app_id == app_id).order_by(AppPermission.username)
+    return list((await session.scalars(stmt)).all())
+
+
+async def remove_collaborator(session: AsyncSession, app_id: str, username: str) -> None:
+    await session.execute(delete(AppPermission).where(AppPermission.app_id == app_id,
+                                                      AppPermission.username == username))
+
+
+async def transfer_owned_rows(session: AsyncSession, app_id: str, old: str, new: str) -> None:
+    """Transfer rewrites the owner of the app's rows that belonged to the old owner (upstream)."""
+    for model in (AppSettings, Build, Config, Domain, Release, TLS):
+        await session.execute(update(model).where(model.app_id == app_id, model.owner == old)
+                              .values(owner=new))
+
+
+async def delete_app(session: AsyncSession, app_id: str) -> None:
+    # Children first: SQLite only cascades with foreign_keys=ON, and releases reference configs/builds.
+    for model in (Event, AppPermission, Release, Build, Config, Domain, AppSettings, TLS):
+        await session.execute(delete(model).where(model.app_id == app_id))
+    await session.execute(delete(App).where(App.id == app_id))
+
+
+# --- releases, builds, configs ---------------------------------------------------------------------
+
+
+async def latest_release(session: AsyncSession, app_id: str) -> Release | None:
+    """The newest release, failed ones included (its version + 1 is the next version)."""
+    stmt = select(Release).where(Release.app_id == app_id).order_by(Release.version.desc()).limit(1)
+    return await session.scalar(stmt)
+
+
+async def current_release(session: AsyncSession, app_id: str) -> Release | None:
+    """The newest release that did not fail: the one in force."""
+    stmt = (select(Release).where(Release.app_id == app_id, Release.failed.is_(False))
+            .order_by(Release.version.desc()).limit(1))
+    return await session.scalar(stmt)
+
+
+async def release_by_version(session: AsyncSession, app_id: str, version: int) -> Release | None:
+    return await session.scalar(select(Release).where(Release.app_id == app_id, Release.version == version))
+
+
+def releases_query(app_id: str):
+    return select(Release).where(Release.app_id == app_id).order_by(Release.version.desc())
+
+
+def builds_query(app_id: str):
+    return select(Build).where(Build.app_id == app_id).order_by(Build.created.desc())
+
+
+async def build_by_uuid(session: AsyncSession, app_id: str, uuid: str) -> Build | None:
+    return await session.scalar(select(Build).where(Build.app_id == app_id, Build.uuid == uuid))
+
+
+async def get_build(session: AsyncSession, uuid: str | None) -> Build | None:
+    return await session.get(Build, uuid) if uuid else None
+
+
+async def get_config(session: AsyncSession, uuid: str) -> Config | None:
+    return await session.get(Config, uuid)
+
+
+# --- domains, settings, tls -----------------------------------------------------------------------
+
+
+def domains_query(app_id: str):
+    return select(Domain).where(Domain.app_id == app_id).order_by(Domain.domain)
+
+
+async def app_domains(session: AsyncSession, app_id: str) -> list[Domain]:
+    return list((await session.scalars(domains_query(app_id))).all())
+
+
+async def latest_settings(session: AsyncSession, app_id: str) -> AppSettings | None:
+    stmt = (select(AppSettings).where(AppSettings.app_id == app_id)
+            .order_by(AppSettings.created.desc()).limit(1))
+    return await session.scalar(stmt)
+
+
+async def latest_tls(session: AsyncSession, app_id: str) -> TLS | None:
+    stmt = select(TLS).where(TLS.app_id == app_id).order_by(TLS.created.desc()).limit(1)
+    return await session.scalar(stmt)
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+async def recent_events(session: AsyncSession, app_id: str, limit: int) -> list[Event]:
+    stmt = select(Event).where(Event.app_id == app_id).order_by(Event.created.desc(), Event.id.desc()).limit(limit)
+    return list(reversed((await session.scalars(stmt)).all()))

@@ -1,0 +1,243 @@
+"""Wire shapes: the JSON of the Deis Workflow v2.3 API (spec §2), as Pydantic models.
+
+Request models are lenient (every field optional, loosely typed) because validation messages must
+be Deis' own, produced by the services; response models are exact so the OpenAPI schema is true.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+from . import models
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_time(value: datetime | None) -> str | None:
+    return value.strftime(TIME_FORMAT) if value is not None else None
+
+
+Timestamp = Annotated[datetime, PlainSerializer(lambda v: v.strftime(TIME_FORMAT), return_type=str)]
+OptionalTimestamp = Annotated[datetime | None, PlainSerializer(format_time, return_type=str | None)]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """Django REST framework LimitOffsetPagination envelope."""
+
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[T]
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+class LenientIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class RegisterIn(LenientIn):
+    username: Any = None
+    password: Any = None
+    email: Any = None
+    first_name: Any = None
+    last_name: Any = None
+
+
+class LoginIn(LenientIn):
+    username: Any = None
+    password: Any = None
+
+
+class CancelIn(LenientIn):
+    username: str | None = None
+
+
+class PasswdIn(LenientIn):
+    new_password: str | None = None
+    password: str | None = None
+    username: str | None = None
+
+
+class TokensIn(LenientIn):
+    username: str | None = None
+    all: Any = None
+
+
+class UsernameIn(LenientIn):
+    username: Any = None
+
+
+class AppCreateIn(LenientIn):
+    id: Any = None
+
+
+class AppUpdateIn(LenientIn):
+    owner: str | None = None
+
+
+class BuildIn(LenientIn):
+    image: Any = None
+    procfile: Any = None
+    sha: Any = None
+    dockerfile: Any = None
+
+
+class RollbackIn(LenientIn):
+    version: Any = None
+
+
+class ConfigIn(LenientIn):
+    values: Any = None
+    memory: Any = None
+    cpu: Any = None
+    tags: Any = None
+    registry: Any = None
+    healthcheck: Any = None
+
+
+class RunIn(LenientIn):
+    command: Any = None
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+class UserOut(BaseModel):
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    is_superuser: bool
+    is_staff: bool
+    is_active: bool
+    last_login: OptionalTimestamp
+    date_joined: Timestamp
+    groups: list[Any]
+    user_permissions: list[Any]
+
+    @classmethod
+    def of(cls, user: models.User) -> UserOut:
+        return cls(username=user.username, email=user.email, first_name=user.first_name,
+                   last_name=user.last_name, is_superuser=user.is_superuser, is_staff=user.is_staff,
+                   is_active=user.is_active, last_login=user.last_login, date_joined=user.date_joined,
+                   groups=[], user_permissions=[])
+
+
+class TokenOut(BaseModel):
+    token: str
+
+
+class StatusOut(BaseModel):
+    status: str
+
+
+class AdminOut(BaseModel):
+    username: str
+    is_superuser: bool
+
+
+class AppOut(BaseModel):
+    uuid: str
+    id: str
+    owner: str
+    structure: dict[str, int]
+    created: Timestamp
+    updated: Timestamp
+
+    @classmethod
+    def of(cls, app: models.App) -> AppOut:
+        return cls(uuid=app.uuid, id=app.id, owner=app.owner, structure=app.structure or {},
+                   created=app.created, updated=app.updated)
+
+
+class BuildOut(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    image: str
+    sha: str
+    procfile: dict[str, str]
+    dockerfile: str
+    created: Timestamp
+    updated: Timestamp
+
+    @classmethod
+    def of(cls, build: models.Build) -> BuildOut:
+        return cls(uuid=build.uuid, app=build.app_id, owner=build.owner, image=build.image, sha=build.sha,
+                   procfile=build.procfile or {}, dockerfile=build.dockerfile, created=build.created,
+                   updated=build.updated)
+
+
+class ReleaseOut(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    version: int
+    summary: str
+    failed: bool
+    config: str
+    build: str | None
+    created: Timestamp
+    updated: Timestamp
+
+    @classmethod
+    def of(cls, release: models.Release) -> ReleaseOut:
+        return cls(uuid=release.uuid, app=release.app_id, owner=release.owner, version=release.version,
+                   summary=release.summary, failed=release.failed, config=release.config_uuid,
+                   build=release.build_uuid, created=release.created, updated=release.updated)
+
+
+class VersionOut(BaseModel):
+    version: int
+
+
+class ConfigOut(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    values: dict[str, str]
+    memory: dict[str, str]
+    cpu: dict[str, str]
+    tags: dict[str, str]
+    registry: dict[str, str]
+    healthcheck: dict[str, Any]
+    created: Timestamp
+    updated: Timestamp
+
+
+class PodOut(BaseModel):
+    name: str
+    state: str
+    type: str
+    release: str
+    started: Timestamp
+
+
+class PodList(BaseModel):
+    count: int
+    results: list[PodOut]
+
+
+class DomainOut(BaseModel):
+    app: str
+    owner: str
+    domain: str
+    created: Timestamp
+    updated: Timestamp
+
+    @classmethod
+    def of(cls, domain: models.Domain) -> DomainOut:
+        return cls(app=domain.app_id, owner=domain.owner, domain=domain.domain, created=domain.created,
+                   updated=domain.updated)
+
+
+class RunOut(BaseModel):
+    exit_code: int
+    output: str

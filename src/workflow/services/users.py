@@ -1,0 +1,144 @@
+"""Users, tokens and administrators (spec §3.2, §3.3, §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import repositories as repo
+from ..config import Settings
+from ..domain import validation as v
+from ..errors import (
+    BadRequest,
+    Conflict,
+    FieldErrors,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    WorkflowError,
+)
+from ..models import Token, User, utcnow
+from ..security import Cipher, hash_password, new_token, token_digest, verify_password
+
+
+async def register(session: AsyncSession, settings: Settings, caller: User | None, data: dict[str, Any]) -> User:
+    mode = settings.registration_mode
+    has_admin = await repo.any_superuser(session)
+    if mode == "disabled":
+        raise PermissionDenied("Registration is disabled")
+    if mode == "admin_only" and has_admin and not (caller and caller.is_superuser):
+        raise PermissionDenied()
+
+    errors: dict[str, list[str]] = {}
+    username = v.required_string(errors, data, "username", max_length=150)
+    if username is not None:
+        problems = v.username_errors(username)
+        if not problems and await repo.user_by_name(session, username) is not None:
+            problems = ["A user with that username already exists."]
+        if problems:
+            errors["username"] = problems
+    password = v.required_string(errors, data, "password", max_length=128)
+    email = v.optional_string(errors, data, "email", 254)
+    if email and not v.email_valid(email):
+        errors.setdefault("email", []).append("Enter a valid email address.")
+    first_name = v.optional_string(errors, data, "first_name", 150)
+    last_name = v.optional_string(errors, data, "last_name", 150)
+    if errors:
+        raise FieldErrors(errors)
+
+    now = utcnow()
+    user = User(username=username, password=await hash_password(password), email=email,
+                first_name=first_name, last_name=last_name, is_superuser=not has_admin,
+                is_staff=not has_admin, last_login=now, date_joined=now)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def _issue_token(session: AsyncSession, cipher: Cipher, user: User) -> str:
+    token = new_token()
+    existing = await repo.token_for_user(session, user.id)
+    if existing is None:
+        session.add(Token(user_id=user.id, digest=token_digest(token), encrypted=cipher.encrypt(token)))
+    else:
+        existing.digest, existing.encrypted, existing.created = token_digest(token), cipher.encrypt(token), utcnow()
+    await session.flush()
+    return token
+
+
+async def login(session: AsyncSession, cipher: Cipher, data: dict[str, Any]) -> str:
+    """Get-or-create: every login returns the same token until it is regenerated."""
+    errors: dict[str, list[str]] = {}
+    username = v.required_string(errors, data, "username")
+    password = v.required_string(errors, data, "password")
+    if errors:
+        raise FieldErrors(errors)
+    user = await repo.user_by_name(session, username)
+    if user is None or not user.is_active or not await verify_password(user.password, password):
+        raise FieldErrors.one("non_field_errors", "Unable to log in with provided credentials.")
+    existing = await repo.token_for_user(session, user.id)
+    if existing is not None:
+        try:
+            return cipher.decrypt(existing.encrypted)
+        except ValueError:
+            pass  # the secret key changed: issue a new token
+    return await _issue_token(session, cipher, user)
+
+
+async def _target(session: AsyncSession, caller: User, username: str | None) -> User:
+    """The user a request names: oneself, or — for admins only — someone else."""
+    if not username or username == caller.username:
+        return caller
+    if not caller.is_superuser:
+        raise PermissionDenied()
+    user = await repo.user_by_name(session, username)
+    if user is None:
+        raise NotFound("User")
+    return user
+
+
+async def cancel(session: AsyncSession, caller: User, data: dict[str, Any]) -> None:
+    user = await _target(session, caller, data.get("username"))
+    if await repo.count_apps_owned(session, user.username):
+        raise Conflict(f"{user.username} still has applications assigned. Delete or transfer ownership")
+    await session.delete(user)
+
+
+async def passwd(session: AsyncSession, caller: User, data: dict[str, Any]) -> None:
+    new_password = data.get("new_password")
+    if not new_password:
+        raise BadRequest("new_password is a required field")
+    user = await _target(session, caller, data.get("username"))
+    if not caller.is_superuser:
+        password = data.get("password")
+        if not password:
+            raise BadRequest("password is a required field")
+        if not await verify_password(user.password, str(password)):
+            raise NotAuthenticated("Current password does not match")
+    user.password = await hash_password(str(new_password))
+
+
+async def regenerate(session: AsyncSession, cipher: Cipher, caller: User, data: dict[str, Any]) -> str | None:
+    """New token for oneself, another user (admin) or everyone (admin, returns None)."""
+    if "all" in data:
+        if not caller.is_superuser:
+            raise PermissionDenied()
+        await repo.delete_all_tokens(session)
+        return None
+    user = await _target(session, caller, data.get("username"))
+    return await _issue_token(session, cipher, user)
+
+
+async def set_admin(session: AsyncSession, caller: User, username: Any, admin: bool) -> None:
+    if not caller.is_superuser:
+        raise PermissionDenied()
+    if not username or not isinstance(username, str):
+        raise FieldErrors.one("username", v.REQUIRED)
+    user = await repo.user_by_name(session, username)
+    if user is None:
+        raise NotFound("User")
+    user.is_superuser = user.is_staff = admin
+
+
+__all__ = ["register", "login", "cancel", "passwd", "regenerate", "set_admin", "WorkflowError"]
