@@ -1,0 +1,662 @@
+"""The Docker-engine scheduler: Deis pods as plain containers on one engine (spec/API.md §7).
+
+How Deis concepts map onto Docker objects:
+
+* A pod is a container named `<app>-<type>-<10-digit hash>-<5 rand>` (see `domain.naming`), labelled
+  `deis.app`, `deis.type`, `deis.version=v<N>` and `heritage=deis`. The labels are the only record of
+  ownership: the engine is the source of truth, nothing is cached here.
+* A process type at a release is the set of containers sharing (app, type, version) labels. Scaling and
+  rolling replaces are done by the services with `start` / `remove`; there is no engine-side replica object.
+* Every app container joins the platform's bridge network (default `workflow`, labelled heritage=deis) and
+  publishes no host port: the router and the health probes reach it at its address on that network.
+* Containers run with the engine's init as PID 1 (`HostConfig.Init`) so SIGTERM reaches the app, with
+  `StopTimeout` = the grace period and no restart policy (the reconciler replaces dead containers).
+* `deis run` is a container of type `run` that is waited for and removed.
+
+This is the only module that imports aiodocker. Every public method translates engine errors into the
+`SchedulerError` family of `base.py`: nothing from aiodocker or aiohttp leaves it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import aiodocker
+import aiohttp
+from aiodocker.events import DockerEvents
+from aiodocker.exceptions import DockerError
+
+from workflow.domain import naming
+
+from .base import (
+    HERITAGE,
+    LABEL_APP,
+    LABEL_HERITAGE,
+    LABEL_TYPE,
+    LABEL_VERSION,
+    Container,
+    ContainerSpec,
+    EngineEvent,
+    EngineUnavailable,
+    ImageInfo,
+    ImageNotFound,
+    ImagePullFailed,
+    RegistryAuth,
+    SchedulerError,
+)
+
+T = TypeVar("T")
+
+#: Engine container events passed on by `events()`.
+EVENT_ACTIONS = ("start", "die", "oom", "kill", "destroy")
+
+#: Engine state -> Deis pod state (spec §7, "Pods" row). `exited` depends on the exit code.
+_STATES = {
+    "created": "starting",
+    "running": "up",
+    "restarting": "crashed",
+    "removing": "terminating",
+    "paused": "down",
+    "dead": "crashed",
+}
+
+_DEFAULT_REGISTRY = "docker.io"
+_NOT_FOUND_HINTS = ("manifest unknown", "not found", "no such image", "repository does not exist")
+_AUTH_HINTS = ("unauthorized", "denied", "authentication required", "no basic auth credentials", "forbidden")
+
+
+# --- image references ------------------------------------------------------------------------------------
+
+
+def split_image(image: str) -> tuple[str, str, str]:
+    """`[registry/]repo[:tag|@digest]` -> (registry host, repository path, `:tag` or `@digest`).
+
+    Same rule as the Docker CLI: the first path component is a registry host when it contains `.` or `:`
+    or is `localhost`; otherwise the image is on Docker Hub. A missing tag means `:latest`.
+    """
+    name, at, digest = image.partition("@")
+    first, slash, rest = name.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, rest
+    else:
+        registry, path = _DEFAULT_REGISTRY, name
+    if at:
+        return registry, path, "@" + digest
+    repo, colon, tag = path.rpartition(":")
+    if colon and "/" not in tag:
+        return registry, repo, ":" + tag
+    return registry, path, ":latest"
+
+
+def image_reference(image: str) -> str:
+    """The image as given, with `:latest` added when it carries neither tag nor digest."""
+    name, at, _ = image.partition("@")
+    if at or ":" in name.rpartition("/")[2]:
+        return image
+    return image + ":latest"
+
+
+# --- error translation -----------------------------------------------------------------------------------
+
+
+def _engine_message(exc: BaseException) -> str:
+    if isinstance(exc, DockerError):
+        return str(exc.message).strip()
+    return str(exc).strip() or type(exc).__name__
+
+
+def _translate(exc: BaseException, doing: str) -> SchedulerError:
+    """An engine/transport exception as a SchedulerError (`doing`: what we were doing, for the message)."""
+    if isinstance(exc, SchedulerError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return EngineUnavailable(f"Docker engine timed out while {doing}")
+    if isinstance(exc, DockerError):
+        # aiodocker reports connection failures as status 900.
+        if exc.status == 900 or exc.status in (502, 503, 504):
+            return EngineUnavailable(f"Docker engine unavailable while {doing}: {_engine_message(exc)}")
+        return SchedulerError(f"Docker engine error while {doing}: {_engine_message(exc)}")
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return EngineUnavailable(f"Docker engine unavailable while {doing}: {_engine_message(exc)}")
+    return SchedulerError(f"unexpected error while {doing}: {_engine_message(exc)}")
+
+
+_TRANSLATED = (DockerError, aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError)
+
+
+def _is_status(exc: BaseException, *statuses: int) -> bool:
+    return isinstance(exc, DockerError) and exc.status in statuses
+
+
+# --- engine JSON -> contract dataclasses ----------------------------------------------------------------
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    """Engine RFC 3339 (nanoseconds) -> aware UTC datetime; the zero time -> None."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    m = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$", value)
+    if m is None:
+        return None
+    frac = (m.group(2) or "0")[:6].ljust(6, "0")
+    tz = "+00:00" if m.group(3) == "Z" else m.group(3)
+    return datetime.fromisoformat(f"{m.group(1)}.{frac}{tz}").astimezone(UTC)
+
+
+def _as_list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def deis_state(engine_state: str, exit_code: int | None) -> str:
+    """Engine `State.Status` -> Deis pod state (spec §7)."""
+    if engine_state == "exited":
+        return "down" if exit_code == 0 else "crashed"
+    return _STATES.get(engine_state, "error")
+
+
+# --- the scheduler ---------------------------------------------------------------------------------------
+
+
+class DockerScheduler:
+    """`Scheduler` on one Docker engine. See the module docstring for the mapping.
+
+    `docker` is the process-wide client opened by the app's lifespan (closed by its owner; `from_url` makes
+    one this object owns, closed by `close()`). `api_timeout` bounds each short engine call,
+    `pull_timeout` a whole pull.
+    """
+
+    def __init__(
+        self,
+        docker: aiodocker.Docker,
+        network: str = "workflow",
+        *,
+        api_timeout: float = 30.0,
+        pull_timeout: float = 600.0,
+    ) -> None:
+        self._docker = docker
+        self.network = network
+        self._api_timeout = api_timeout
+        self._pull_timeout = pull_timeout
+        self._owns_docker = False
+        self._network_ready = False
+        self._network_lock = asyncio.Lock()
+        # Containers this process is stopping: reported as `terminating` until gone.
+        self._terminating: set[str] = set()
+
+    @classmethod
+    def from_url(cls, url: str | None = None, network: str = "workflow", **kwargs: Any) -> DockerScheduler:
+        """A scheduler with its own client for `url` (`unix:///var/run/docker.sock`, `tcp://…`; None = default)."""
+        try:
+            docker = aiodocker.Docker(url=url)
+        except (ValueError, OSError, DockerError) as exc:
+            raise EngineUnavailable(f"cannot open Docker engine {url or '(default)'}: {exc}") from exc
+        scheduler = cls(docker, network, **kwargs)
+        scheduler._owns_docker = True
+        return scheduler
+
+    async def close(self) -> None:
+        """Close the engine client if this object created it (`from_url`)."""
+        if self._owns_docker:
+            await self._docker.close()
+
+    # -- plumbing
+
+    async def _call(self, doing: str, make: Callable[[], Awaitable[T]]) -> T:
+        """Run one short engine call under `api_timeout`, translating its errors."""
+        try:
+            async with asyncio.timeout(self._api_timeout):
+                return await make()
+        except _TRANSLATED as exc:
+            raise _translate(exc, doing) from exc
+
+    async def _inspect_container(self, ref: str) -> dict[str, Any] | None:
+        """`docker inspect` of a container; None when it does not exist."""
+        try:
+            async with asyncio.timeout(self._api_timeout):
+                return await self._docker.containers.container(ref).show()
+        except DockerError as exc:
+            if exc.status == 404:
+                return None
+            raise _translate(exc, f"inspecting container {ref}") from exc
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"inspecting container {ref}") from exc
+
+    def _to_container(self, info: dict[str, Any]) -> Container | None:
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        if labels.get(LABEL_HERITAGE) != HERITAGE or LABEL_APP not in labels:
+            return None
+        state = info.get("State") or {}
+        status = state.get("Status", "")
+        running = status in ("running", "restarting", "paused")
+        exit_code = None if running or status == "created" else state.get("ExitCode")
+        deis = deis_state(status, exit_code)
+        if info["Id"] in self._terminating and deis in ("up", "starting"):
+            deis = "terminating"
+        networks = (info.get("NetworkSettings") or {}).get("Networks") or {}
+        address = (networks.get(self.network) or {}).get("IPAddress") or None
+        return Container(
+            id=info["Id"],
+            name=info.get("Name", "").lstrip("/"),
+            app=labels[LABEL_APP],
+            proc_type=labels.get(LABEL_TYPE, ""),
+            version=naming.parse_version(labels.get(LABEL_VERSION, "")) or 0,
+            state=deis,
+            started=_parse_time(state.get("StartedAt")),
+            address=address,
+            exit_code=exit_code,
+            oom_killed=bool(state.get("OOMKilled")),
+        )
+
+    # -- engine and network
+
+    async def ping(self) -> None:
+        """Raise EngineUnavailable unless the engine answers."""
+        await self._call("pinging the engine", self._docker.version)
+
+    async def ensure_network(self) -> None:
+        """Create the platform bridge network (labelled heritage=deis) when it does not exist."""
+        async with self._network_lock:
+            if self._network_ready:
+                return
+            try:
+                async with asyncio.timeout(self._api_timeout):
+                    try:
+                        await self._docker.networks.get(self.network)
+                    except DockerError as exc:
+                        if exc.status != 404:
+                            raise
+                        try:
+                            await self._docker.networks.create(
+                                {
+                                    "Name": self.network,
+                                    "Driver": "bridge",
+                                    "CheckDuplicate": True,
+                                    "Labels": {LABEL_HERITAGE: HERITAGE},
+                                }
+                            )
+                        except DockerError as exc2:
+                            if exc2.status != 409:  # created meanwhile by another process
+                                raise
+            except _TRANSLATED as exc:
+                raise _translate(exc, f"creating network {self.network}") from exc
+            self._network_ready = True
+
+    # -- images
+
+    async def inspect_image(self, image: str) -> ImageInfo | None:
+        """ImageInfo of a local image; None when the engine does not have it."""
+        ref = image_reference(image)
+        try:
+            async with asyncio.timeout(self._api_timeout):
+                data = await self._docker.images.inspect(ref)
+        except DockerError as exc:
+            if exc.status == 404:
+                return None
+            raise _translate(exc, f"inspecting image {ref}") from exc
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"inspecting image {ref}") from exc
+        config = data.get("Config") or {}
+        ports = sorted(
+            int(port)
+            for port, proto in (key.partition("/")[::2] for key in (config.get("ExposedPorts") or {}))
+            if (proto or "tcp") == "tcp" and port.isdigit()
+        )
+        return ImageInfo(
+            image=ref,
+            exposed_ports=ports,
+            entrypoint=_as_list(config.get("Entrypoint")),
+            cmd=_as_list(config.get("Cmd")),
+        )
+
+    async def pull(self, image: str, auth: RegistryAuth | None = None, always: bool = False) -> ImageInfo:
+        """Pull `image` unless the engine has it (`always`: pull anyway), then inspect it.
+
+        `auth` is sent as X-Registry-Auth; its hostname defaults to the image's registry host.
+        """
+        ref = image_reference(image)
+        if not always:
+            info = await self.inspect_image(ref)
+            if info is not None:
+                return info
+        registry, _, _ = split_image(ref)
+        pull_ref = ref
+        auth_config = None
+        if auth is not None:
+            # aiodocker takes the registry from the reference: make it explicit for Docker Hub images.
+            if not ref.startswith(registry + "/"):
+                pull_ref = f"{registry}/{ref}"
+            auth_config = {
+                "username": auth.username,
+                "password": auth.password,
+                "serveraddress": auth.hostname or registry,
+            }
+        try:
+            async with asyncio.timeout(self._pull_timeout):
+                await self._docker.images.pull(pull_ref, auth=auth_config)
+        except DockerError as exc:
+            raise await self._pull_error(ref, exc, auth_config) from exc
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"pulling {ref}") from exc
+        info = await self.inspect_image(ref)
+        if info is None:
+            raise ImageNotFound(f"image {ref} not found after pulling it")
+        return info
+
+    async def _pull_error(self, ref: str, exc: DockerError, auth: dict[str, Any] | None) -> SchedulerError:
+        """Classify a failed pull: engine down, image missing, or registry refusing/unreachable."""
+        if exc.status == 900:
+            return _translate(exc, f"pulling {ref}")
+        reason = _engine_message(exc)
+        low = reason.lower()
+        if any(h in low for h in _AUTH_HINTS) and "repository does not exist" not in low:
+            return ImagePullFailed(f"cannot pull {ref}: {reason}")
+        if exc.status == 404 or any(h in low for h in _NOT_FOUND_HINTS):
+            return ImageNotFound(f"image {ref} not found: {reason}")
+        # A registry that cannot be reached may hide a plain "not found": with a registry mirror the engine
+        # falls back to the (unreachable) upstream after the mirror's 404. Ask the engine's distribution
+        # endpoint, which consults the mirror, before blaming the network.
+        if await self._manifest_missing(ref, auth):
+            return ImageNotFound(f"image {ref} not found: manifest unknown")
+        return ImagePullFailed(f"cannot pull {ref}: {reason}")
+
+    async def _manifest_missing(self, ref: str, auth: dict[str, Any] | None) -> bool:
+        headers = {}
+        if auth is not None:
+            from aiodocker.utils import compose_auth_header
+
+            headers["X-Registry-Auth"] = compose_auth_header(auth)
+        try:
+            async with asyncio.timeout(self._api_timeout):
+                # Not wrapped by aiodocker: GET /distribution/{name}/json.
+                await self._docker._query_json(f"distribution/{ref}/json", "GET", headers=headers)
+        except DockerError as exc:
+            low = _engine_message(exc).lower()
+            return exc.status == 404 or "manifest unknown" in low
+        except _TRANSLATED:
+            return False
+        return False
+
+    # -- containers
+
+    def _create_config(self, spec: ContainerSpec, name: str) -> dict[str, Any]:
+        res = spec.resources
+        host_config: dict[str, Any] = {
+            "Init": True,
+            "NetworkMode": self.network,
+            "RestartPolicy": {"Name": "no"},
+            "PortBindings": {},
+            "PublishAllPorts": False,
+        }
+        for key, value in (
+            ("Memory", res.memory_limit),
+            ("MemoryReservation", res.memory_reservation),
+            ("NanoCpus", res.nano_cpus),
+            ("CpuShares", res.cpu_shares),
+        ):
+            if value is not None:
+                host_config[key] = int(value)
+        config: dict[str, Any] = {
+            "Image": image_reference(spec.image),
+            "Env": [f"{k}={v}" for k, v in spec.env.items()],
+            "Labels": naming.pod_labels(spec.app, spec.proc_type, spec.version),
+            "StopTimeout": int(spec.stop_grace_seconds),
+            "HostConfig": host_config,
+            "NetworkingConfig": {"EndpointsConfig": {self.network: {}}},
+        }
+        if len(name) <= 63:  # like a Kubernetes pod, the hostname is the pod name when it fits
+            config["Hostname"] = name
+        if spec.entrypoint is not None:
+            config["Entrypoint"] = list(spec.entrypoint)
+        if spec.command is not None:
+            config["Cmd"] = list(spec.command)
+        return config
+
+    async def _create(self, spec: ContainerSpec) -> str:
+        """Create one container of `spec` (pulling its image once if the engine lost it); its id."""
+        await self.ensure_network()
+        name = naming.pod_name(spec.app, spec.proc_type, spec.version)
+        config = self._create_config(spec, name)
+        doing = f"creating {name}"
+        for attempt in range(2):
+            try:
+                async with asyncio.timeout(self._api_timeout):
+                    created = await self._docker.containers.create(config, name=name)
+                return created.id
+            except DockerError as exc:
+                low = _engine_message(exc).lower()
+                if attempt == 0 and exc.status == 404 and "no such image" in low:
+                    await self.pull(spec.image)
+                    continue
+                if attempt == 0 and exc.status == 404 and "network" in low:
+                    self._network_ready = False
+                    await self.ensure_network()
+                    continue
+                if exc.status == 409:  # name clash: a new random suffix
+                    name = naming.pod_name(spec.app, spec.proc_type, spec.version)
+                    config = self._create_config(spec, name)
+                    continue
+                raise self._start_error(exc, doing) from exc
+            except _TRANSLATED as exc:
+                raise _translate(exc, doing) from exc
+        raise SchedulerError(f"could not create a container for {spec.app}-{spec.proc_type}")
+
+    @staticmethod
+    def _start_error(exc: DockerError, doing: str) -> SchedulerError:
+        if exc.status == 400 or exc.status == 404 or (exc.status == 500 and "oci runtime" in str(exc).lower()):
+            # The image/command cannot run ("No command specified", "executable file not found"...).
+            return SchedulerError(f"{doing}: {_engine_message(exc)}")
+        return _translate(exc, doing)
+
+    async def _create_and_start(self, spec: ContainerSpec) -> Container:
+        container_id = await self._create(spec)
+        try:
+            try:
+                async with asyncio.timeout(self._api_timeout):
+                    await self._docker.containers.container(container_id).start()
+            except DockerError as exc:
+                raise self._start_error(exc, f"starting {spec.app}-{spec.proc_type}") from exc
+            except _TRANSLATED as exc:
+                raise _translate(exc, f"starting {spec.app}-{spec.proc_type}") from exc
+            info = await self._inspect_container(container_id)
+            container = self._to_container(info) if info else None
+            if container is None:
+                raise SchedulerError(f"container {container_id[:12]} vanished right after starting")
+            return container
+        except BaseException:
+            await self._discard(container_id)
+            raise
+
+    async def _discard(self, container_id: str) -> None:
+        """Force-remove a container, ignoring every error (cleanup path; shielded from cancellation)."""
+
+        async def go() -> None:
+            with contextlib.suppress(*_TRANSLATED):
+                async with asyncio.timeout(self._api_timeout):
+                    await self._docker.containers.container(container_id).delete(force=True)
+
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(go())
+
+    async def start(self, spec: ContainerSpec, count: int) -> list[Container]:
+        """Create and start `count` new containers of `spec` concurrently. All or nothing: when one fails
+        the others are removed and the first error is raised."""
+        if count <= 0:
+            return []
+        results = await asyncio.gather(*(self._create_and_start(spec) for _ in range(count)), return_exceptions=True)
+        started = [r for r in results if isinstance(r, Container)]
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            await asyncio.gather(*(self._discard(c.id) for c in started))
+            first = errors[0]
+            if isinstance(first, SchedulerError):
+                raise first
+            if isinstance(first, Exception):
+                raise _translate(first, f"starting {spec.app}-{spec.proc_type}") from first
+            raise first
+        return started
+
+    async def list(
+        self, app: str | None = None, proc_type: str | None = None, version: int | None = None
+    ) -> list[Container]:
+        """Deis containers (any state), narrowed by the labels given; newest start first."""
+        filters = {"label": naming.label_filter(app, proc_type, version)}
+        summaries = await self._call(
+            "listing containers", lambda: self._docker.containers.list(all=True, filters=filters)
+        )
+        infos = await asyncio.gather(*(self._inspect_container(s.id) for s in summaries))
+        containers = [c for c in (self._to_container(i) for i in infos if i) if c is not None]
+        epoch = datetime.min.replace(tzinfo=UTC)
+        containers.sort(key=lambda c: (c.started or epoch, c.name), reverse=True)
+        return containers
+
+    async def get(self, container_id: str) -> Container | None:
+        """One deis container by id or name; None when missing or not ours."""
+        info = await self._inspect_container(container_id)
+        return self._to_container(info) if info else None
+
+    async def _remove_one(self, container: Container, grace_seconds: int) -> None:
+        handle = self._docker.containers.container(container.id)
+        self._terminating.add(container.id)
+        try:
+            try:
+                async with asyncio.timeout(grace_seconds + self._api_timeout):
+                    await handle.stop(t=grace_seconds)
+            except DockerError as exc:
+                if exc.status not in (304, 404, 409):  # already stopped / gone / being removed
+                    raise
+            try:
+                async with asyncio.timeout(self._api_timeout):
+                    await handle.delete(force=True)
+            except DockerError as exc:
+                if exc.status not in (404, 409):
+                    raise
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"removing {container.name}") from exc
+        finally:
+            self._terminating.discard(container.id)
+
+    async def remove(self, containers: list[Container], grace_seconds: int = 30) -> None:
+        """Stop (SIGTERM, SIGKILL after `grace_seconds`) and remove, concurrently; gone already is fine."""
+        results = await asyncio.gather(
+            *(self._remove_one(c, grace_seconds) for c in containers), return_exceptions=True
+        )
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+    async def logs(self, container: Container, tail: int) -> list[tuple[datetime, str]]:
+        """The last `tail` lines of stdout+stderr with their engine timestamps (UTC), oldest first."""
+        if tail <= 0:
+            return []
+        handle = self._docker.containers.container(container.id)
+        try:
+            async with asyncio.timeout(self._api_timeout):
+                chunks = await handle.log(stdout=True, stderr=True, timestamps=True, tail=str(tail))
+        except DockerError as exc:
+            if exc.status == 404:
+                return []
+            raise _translate(exc, f"reading logs of {container.name}") from exc
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"reading logs of {container.name}") from exc
+        lines: list[tuple[datetime, str]] = []
+        for raw in "".join(chunks).splitlines():
+            stamp, _, text = raw.partition(" ")
+            when = _parse_time(stamp)
+            if when is None:  # a continuation without timestamp: keep it with the previous time
+                when = lines[-1][0] if lines else datetime.now(UTC)
+                text = raw
+            lines.append((when, text))
+        return lines
+
+    async def run_once(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:  # noqa: ASYNC109
+        """Run one ephemeral container to completion: (exit code, combined stdout+stderr).
+
+        The container is removed afterwards in every case. On timeout it is killed and SchedulerError raised.
+        """
+        container_id = await self._create(spec)
+        handle = self._docker.containers.container(container_id)
+        try:
+            try:
+                async with asyncio.timeout(self._api_timeout):
+                    await handle.start()
+            except DockerError as exc:
+                raise self._start_error(exc, f"starting {spec.app}-{spec.proc_type}") from exc
+            try:
+                async with asyncio.timeout(timeout):
+                    result = await handle.wait()
+            except TimeoutError as exc:
+                raise SchedulerError(f"command timed out after {timeout:g} seconds and was killed") from exc
+            exit_code = int(result.get("StatusCode", -1))
+            async with asyncio.timeout(self._api_timeout):
+                chunks = await handle.log(stdout=True, stderr=True)
+            return exit_code, "".join(chunks)
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"running {spec.app}-{spec.proc_type}") from exc
+        finally:
+            await self._discard(container_id)
+
+    # -- events
+
+    async def events(self) -> AsyncIterator[EngineEvent]:
+        """Engine container events (`EVENT_ACTIONS`) of deis containers, as they happen.
+
+        Runs until the consumer stops iterating; when the engine connection drops it raises
+        EngineUnavailable (the consumer reconnects and reconciles, as events may have been missed).
+        """
+        filters = {
+            "type": ["container"],
+            "label": [f"{LABEL_HERITAGE}={HERITAGE}"],
+            "event": list(EVENT_ACTIONS),
+        }
+        stream = DockerEvents(self._docker)
+        subscriber = stream.subscribe(filters=filters)
+        try:
+            while True:
+                data = await subscriber.get()
+                if data is None:
+                    cause = None
+                    task = stream.task
+                    if task is not None:
+                        with contextlib.suppress(asyncio.CancelledError, Exception):
+                            await task
+                        if task.done() and not task.cancelled():
+                            cause = task.exception()
+                    detail = f": {_engine_message(cause)}" if cause else ""
+                    raise EngineUnavailable(f"Docker engine event stream closed{detail}")
+                event = self._to_event(data)
+                if event is not None:
+                    yield event
+        finally:
+            with contextlib.suppress(*_TRANSLATED, asyncio.CancelledError):
+                await stream.stop()
+
+    @staticmethod
+    def _to_event(data: dict[str, Any]) -> EngineEvent | None:
+        actor = data.get("Actor") or {}
+        attrs = actor.get("Attributes") or {}
+        if attrs.get(LABEL_HERITAGE) != HERITAGE or LABEL_APP not in attrs:
+            return None
+        if "timeNano" in data:
+            when = datetime.fromtimestamp(int(data["timeNano"]) / 1e9, UTC)
+        else:
+            when = datetime.now(UTC)
+        exit_code = attrs.get("exitCode")
+        return EngineEvent(
+            action=str(data.get("Action") or data.get("status") or ""),
+            container_id=str(actor.get("ID") or data.get("id") or ""),
+            app=attrs[LABEL_APP],
+            proc_type=attrs.get(LABEL_TYPE, ""),
+            version=naming.parse_version(attrs.get(LABEL_VERSION, "")) or 0,
+            name=attrs.get("name", ""),
+            exit_code=int(exit_code) if exit_code is not None and str(exit_code).lstrip("-").isdigit() else None,
+            time=when,
+        )
