@@ -20,6 +20,7 @@ LABEL_APP = "deis.app"
 LABEL_TYPE = "deis.type"
 LABEL_VERSION = "deis.version"
 LABEL_HERITAGE = "heritage"
+LABEL_PORT = "deis.port"  # the port the router and probes use, when the type is routable
 HERITAGE = "deis"
 
 
@@ -81,6 +82,7 @@ class ContainerSpec:
     command: list[str] | None = None  # None: the image's own CMD
     resources: Resources = field(default_factory=Resources)
     stop_grace_seconds: int = 30
+    port: int | None = None  # recorded as the `deis.port` label
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Container:
     address: str | None  # IP on the platform network
     exit_code: int | None = None
     oom_killed: bool = False
+    port: int | None = None  # from the `deis.port` label
 
 
 @dataclass(frozen=True)
