@@ -1,0 +1,56 @@
+"""What every command needs: the profile, a client, the app it is about, shared options."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Annotated
+
+import typer
+
+from cli import profile as profiles
+from cli.client import Client
+from cli.errors import CLIError
+
+AppOpt = Annotated[str | None, typer.Option("-a", "--app", help="the uniquely identifiable name for the application.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the raw API JSON instead.")]
+LimitOpt = Annotated[
+    int | None,
+    typer.Option("-l", "--limit", help="the maximum number of results to display, defaults to config setting"),
+]
+
+
+def session() -> tuple[profiles.Profile, Client]:
+    """The logged-in profile and a client for its controller."""
+    prof = profiles.load()
+    return prof, Client.from_profile(prof)
+
+
+def detect_app() -> str:
+    """No `-a`: the lower-cased name of the current directory (spec §6)."""
+    return os.path.basename(os.path.abspath(os.getcwd())).lower()
+
+
+def app_session(app: str | None) -> tuple[profiles.Profile, Client, str]:
+    prof, client = session()
+    return prof, client, app or detect_app()
+
+
+def drink() -> str:
+    return os.environ.get("DEIS_DRINK_OF_CHOICE") or "coffee"
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    @property
+    def seconds(self) -> int:
+        return int(time.monotonic() - self.start)
+
+
+def split_pair(item: str, sep: str = "=") -> tuple[str, str]:
+    key, found, value = item.partition(sep)
+    if not found:
+        raise CLIError(f"'{item}' does not match the pattern 'key=value'")
+    return key, value

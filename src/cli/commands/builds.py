@@ -1,0 +1,64 @@
+"""builds:list, builds:create."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import yaml
+
+from cli import output
+from cli.commands._common import AppOpt, JsonOpt, LimitOpt, app_session
+from cli.errors import CLIError
+
+
+def parse_procfile(text: str) -> dict[str, str]:
+    """A Procfile is a YAML map of process type to command."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CLIError(f"could not parse the procfile: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CLIError("the procfile must map process types to commands, e.g. 'web: ./server'")
+    return {str(k): "" if v is None else str(v) for k, v in data.items()}
+
+
+def list_(app: AppOpt = None, limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+    """Lists build history for an application."""
+    _, client, app_id = app_session(app)
+    builds, count, raw = client.paged(f"/v2/apps/{app_id}/builds/", limit)
+    if json_:
+        output.raw_json(raw)
+        return
+    output.write(f"=== {app_id} Builds" + output.limit_count(len(builds), count))
+    for build in builds:
+        output.println(build.get("uuid", ""), build.get("created", ""))
+
+
+def create(
+    image: Annotated[
+        str, typer.Argument(help="a fully-qualified docker image, either from Docker Hub or another registry.")
+    ],
+    app: AppOpt = None,
+    procfile: Annotated[
+        str, typer.Option("-p", "--procfile", help="a YAML string used to supply a Procfile to the application.")
+    ] = "",
+) -> None:
+    """Creates a new build of an application: deploys IMAGE."""
+    _, client, app_id = app_session(app)
+    procfile_map: dict[str, str] = {}
+    if procfile:
+        procfile_map = parse_procfile(procfile)
+    elif os.path.isfile("Procfile"):
+        with open("Procfile", encoding="utf-8") as fh:
+            procfile_map = parse_procfile(fh.read())
+    body: dict = {"image": image}
+    if procfile_map:
+        body["procfile"] = procfile_map
+    output.write("Creating build... ")
+    with output.spinner():
+        client.post(f"/v2/apps/{app_id}/builds/", body)
+    output.line("done")

@@ -1,0 +1,162 @@
+"""certs:list, certs:add, certs:remove, certs:info, certs:attach, certs:detach."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+import typer
+
+from cli import output
+from cli.commands._common import JsonOpt, LimitOpt, session
+from cli.errors import CLIError
+
+NameArg = Annotated[str, typer.Argument(metavar="NAME", help="the name of the certificate.")]
+DomainArg = Annotated[str, typer.Argument(metavar="DOMAIN", help="the domain.")]
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def short_date(value: str | None) -> str:
+    """Go layout `2 Jan 2006`; `unknown` when absent."""
+    parsed = parse_time(value)
+    return f"{parsed.day} {parsed:%b %Y}" if parsed else "unknown"
+
+
+def expires_text(value: str | None, now: datetime) -> str:
+    parsed = parse_time(value)
+    if parsed is None:
+        return "unknown"
+    text = short_date(value)
+    if parsed < now:
+        return text + " (expired)"
+    text += " (in"
+    year, month, day = parsed.year - now.year, parsed.month - now.month, parsed.day - now.day
+    if year > 0:
+        text += f" {year} year" + ("s" if year > 1 else "")
+    elif month > 0:
+        text += f" {month} month" + ("s" if month > 1 else "")
+    elif day != 0:
+        text += f" {day} day" + ("s" if day > 1 else "")
+    return text + ")"
+
+
+def list_(limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+    """Lists the certificates of the logged in user."""
+    _, client = session()
+    certs, _, raw = client.paged("/v2/certs/", limit)
+    if json_:
+        output.raw_json(raw)
+        return
+    if not certs:
+        output.line("No certs")
+        return
+    now = datetime.now(UTC)
+    rows = []
+    for c in certs:
+        fingerprint = c.get("fingerprint") or ""
+        if len(fingerprint) > 4:
+            fingerprint = fingerprint[:5] + "[...]" + fingerprint[-5:]
+        rows.append(
+            [
+                c.get("name", ""),
+                c.get("common_name") or "",
+                ",".join(c.get("san") or []),
+                expires_text(c.get("expires"), now),
+                fingerprint,
+                ",".join(c.get("domains") or []),
+                short_date(c.get("updated")),
+                short_date(c.get("created")),
+            ]
+        )
+    output.table(
+        ["Name", "Common Name", "SubjectAltName", "Expires", "Fingerprint", "Domains", "Updated", "Created"], rows
+    )
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise CLIError(f"open {path}: {exc.strerror or exc}") from None
+
+
+def add(
+    name: NameArg,
+    cert: Annotated[str, typer.Argument(metavar="CERT", help="the public certificate file (PEM).")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="the private key file (PEM).")],
+) -> None:
+    """Uploads a certificate and its private key."""
+    _, client = session()
+    certificate, private = _read(cert), _read(key)
+    output.write("Adding SSL endpoint... ")
+    with output.spinner():
+        client.post("/v2/certs/", {"name": name, "certificate": certificate, "key": private})
+    output.line("done")
+
+
+def remove(name: NameArg) -> None:
+    """Removes a certificate (and detaches it from its domains)."""
+    _, client = session()
+    output.write(f"Removing {name}... ")
+    with output.spinner():
+        client.delete(f"/v2/certs/{quote(name)}")
+    output.line("done")
+
+
+def info(name: NameArg, json_: JsonOpt = False) -> None:
+    """Prints information about a certificate."""
+    _, client = session()
+    response = client.request("GET", f"/v2/certs/{quote(name)}")
+    if json_:
+        output.raw_json(response.text)
+        return
+    c = response.json()
+    domains = ",".join(c.get("domains") or []) or "No connected domains"
+    san = ",".join(c.get("san") or []) or "N/A"
+    output.line(f"=== {c.get('name', name)} Certificate")
+    output.println("Common Name(s):    ", c.get("common_name") or "")
+    output.println("Expires At:        ", short_date(c.get("expires")))
+    output.println("Starts At:         ", short_date(c.get("starts")))
+    output.println("Fingerprint:       ", c.get("fingerprint", ""))
+    output.println("Subject Alt Name:  ", san)
+    output.println("Issuer:            ", c.get("issuer", ""))
+    output.println("Subject:           ", c.get("subject", ""))
+    output.line()
+    output.println("Connected Domains: ", domains)
+    output.println("Owner:             ", c.get("owner", ""))
+    output.println("Created:           ", short_date(c.get("created")))
+    output.println("Updated:           ", short_date(c.get("updated")))
+
+
+def attach(name: NameArg, domain: DomainArg) -> None:
+    """Attaches a certificate to a domain."""
+    _, client = session()
+    output.write(f"Attaching certificate {name} to domain {domain}... ")
+    with output.spinner():
+        client.post(f"/v2/certs/{quote(name)}/domain/", {"domain": domain})
+    output.line("done")
+
+
+def detach(name: NameArg, domain: DomainArg) -> None:
+    """Detaches a certificate from a domain."""
+    _, client = session()
+    output.write(f"Detaching certificate {name} from domain {domain}... ")
+    with output.spinner():
+        client.delete(f"/v2/certs/{quote(name)}/domain/{quote(domain, safe='*')}")
+    output.line("done")
