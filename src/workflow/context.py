@@ -33,5 +33,5 @@ class Context:
     cipher: Cipher
     scheduler: Scheduler | None = None
     routes: Any = None  # services.routing.RouteSync, when a router runs
-    health: Any = None  # services.health.HealthMonitor
+    reconciler: Any = None  # reconciler.Reconciler
     locks: AppLocks = field(default_factory=AppLocks)

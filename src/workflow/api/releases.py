@@ -1,0 +1,30 @@
+"""Releases (spec §3.6)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from .. import repositories as repo
+from ..deps import AppDep, SessionDep
+from ..errors import NotFound
+from ..schemas import Page, ReleaseOut
+from .wire import DeisRouter, page_body, page_params
+
+router = DeisRouter(prefix="/v2/apps/{id}/releases", tags=["releases"])
+
+
+@router.get("/", response_model=Page[ReleaseOut], operation_id="releases_list")
+async def list_releases(request: Request, app: AppDep, session: SessionDep):
+    """The app's releases, newest first (failed ones included)."""
+    limit, offset = page_params(request)
+    count, rows = await repo.page(session, repo.releases_query(app.id), limit, offset)
+    return page_body(request, count, [ReleaseOut.of(r) for r in rows], limit, offset)
+
+
+@router.get("/v{version}/", response_model=ReleaseOut, operation_id="releases_get")
+async def get_release(version: str, app: AppDep, session: SessionDep):
+    """One release, by `v<N>`."""
+    release = await repo.release_by_version(session, app.id, int(version)) if version.isdigit() else None
+    if release is None:
+        raise NotFound("Release")
+    return ReleaseOut.of(release)

@@ -1,0 +1,158 @@
+"""Converges what runs (the engine) to what is wanted (the database).
+
+* adopt, at start-up: containers that already run keep running and serve again — a controller restart
+  restarts nothing; containers no app or release owns are removed.
+* replace: a container of the serving release that died is removed and a new one started (engine
+  events trigger a pass for that app; a periodic pass catches anything missed).
+Work on an app takes the app's lock, so it never races a deploy or a scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from . import repositories as repo
+from .scheduler.base import Container, EngineUnavailable, SchedulerError
+from .services import deploy
+from .services.releases import current_state, record_event
+
+log = logging.getLogger("workflow.reconciler")
+
+DEAD = ("crashed", "down")
+
+
+class Reconciler:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.passes = 0
+        self.corrections = 0
+        self._tasks: list[asyncio.Task] = []
+        self._pending: set[str] = set()
+        self._wake = asyncio.Event()
+
+    async def adopt(self) -> None:
+        """Take over the containers a previous controller left running."""
+        ctx = self.ctx
+        containers = await ctx.scheduler.list()
+        async with ctx.sessions() as session:
+            app_ids = set(await repo.all_app_ids(session))
+            for app_id in app_ids:
+                release = await repo.current_release(session, app_id)
+                mine = [c for c in containers if c.app == app_id and c.proc_type != deploy.RUN_TYPE]
+                versions = {c.version for c in mine if c.state not in DEAD}
+                if release and release.version in versions:
+                    serving = release.version
+                elif versions:  # the controller died mid-deploy: keep what served
+                    serving = max(versions)
+                else:
+                    continue
+                ctx.routes.serving[app_id] = serving
+                ctx.routes.ready.update(c.id for c in mine if c.version == serving and c.state == "up")
+        orphans = [c for c in containers if c.app not in app_ids
+                   or (c.proc_type != deploy.RUN_TYPE and c.version != ctx.routes.serving.get(c.app))]
+        if orphans:
+            log.info("removing %d container(s) no release owns", len(orphans))
+            await ctx.scheduler.remove(orphans, grace_seconds=ctx.settings.stop_grace_seconds)
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._periodic(), name="reconcile-periodic"),
+                       asyncio.create_task(self._watch_events(), name="reconcile-events")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def request(self, app_id: str) -> None:
+        self._pending.add(app_id)
+        self._wake.set()
+
+    async def _periodic(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.ctx.settings.reconcile_interval)
+            self._wake.clear()
+            pending, self._pending = self._pending, set()
+            try:
+                if pending:
+                    for app_id in pending:
+                        await self.reconcile_app(app_id)
+                else:
+                    await self.reconcile_all()
+            except EngineUnavailable as exc:
+                log.warning("engine unavailable: %s", exc.message)
+            except Exception:  # keep the loop alive; the next pass tries again
+                log.exception("reconcile pass failed")
+
+    async def _watch_events(self) -> None:
+        while True:
+            try:
+                async for event in self.ctx.scheduler.events():
+                    if event.action in ("die", "oom") and event.proc_type != deploy.RUN_TYPE:
+                        self.request(event.app)
+            except SchedulerError as exc:
+                log.warning("engine events interrupted: %s", exc.message)
+            await asyncio.sleep(1.0)
+            self.request("*")  # the engine may have restarted: check everything
+
+    async def reconcile_all(self) -> None:
+        self.passes += 1
+        async with self.ctx.sessions() as session:
+            app_ids = await repo.all_app_ids(session)
+        for app_id in app_ids:
+            await self.reconcile_app(app_id)
+
+    async def reconcile_app(self, app_id: str) -> None:
+        if app_id == "*":
+            await self.reconcile_all()
+            return
+        lock = self.ctx.locks(app_id)
+        if lock.locked():  # a deploy or scale is converging this app right now
+            return
+        async with lock:
+            await self._converge(app_id)
+
+    async def _converge(self, app_id: str) -> None:
+        ctx = self.ctx
+        async with ctx.sessions() as session:
+            app = await repo.app_by_id(session, app_id)
+            if app is None:
+                return
+            release, config, build = await current_state(session, app)
+            version = ctx.routes.serving.get(app_id, release.version)
+            if build is None or version != release.version:
+                return
+            containers = [c for c in await ctx.scheduler.list(app=app_id, version=version)
+                          if c.proc_type != deploy.RUN_TYPE]
+            dead = [c for c in containers if c.state in DEAD]
+            alive: dict[str, list[Container]] = {}
+            for c in containers:
+                if c.state not in DEAD:
+                    alive.setdefault(c.proc_type, []).append(c)
+            missing = {t: n - len(alive.get(t, [])) for t, n in (app.structure or {}).items()
+                       if n > len(alive.get(t, []))}
+            if not dead and not missing:
+                return
+            for c in dead:
+                what = "was OOM-killed" if c.oom_killed else f"crashed with exit code {c.exit_code}"
+                await record_event(session, app_id, f"container {c.name} {what}", "ERROR")
+            await session.commit()
+            if dead:
+                await ctx.scheduler.remove(dead, grace_seconds=0)
+                ctx.routes.ready.difference_update(c.id for c in dead)
+            if missing:
+                settings_row = await repo.latest_settings(session, app_id)
+                info = await ctx.scheduler.pull(build.image) if "cmd" in missing else None
+                the_plan = deploy.plan(app, release, build, config, info, missing,
+                                       settings_row.routable if settings_row else True, ctx.settings)
+                for proc_type, count in missing.items():
+                    try:
+                        await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout)
+                    except deploy.DeployError as exc:
+                        log.warning("replacement for %s/%s failed: %s", app_id, proc_type, exc)
+                self.corrections += 1
+            await ctx.routes.sync()

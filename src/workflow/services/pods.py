@@ -1,0 +1,154 @@
+"""Pods (containers) of an app: list, scale, restart (spec §3.8, §4.5, §4.10)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import repositories as repo
+from ..domain import naming
+from ..domain.procfile import ProcfileError, parse_scale
+from ..errors import BadRequest, NotFoundDetail, ServiceUnavailable
+from ..models import App, User, utcnow
+from ..scheduler.base import Container, EngineUnavailable, SchedulerError
+from ..schemas import PodOut
+from . import deploy
+from .releases import current_state, raise_unavailable, record_event
+
+HIDDEN_STATES = ("down", "crashed")
+
+
+def pod_out(ctx, container: Container) -> PodOut:
+    state = container.state
+    if state == "up" and ctx.routes is not None and container.id not in ctx.routes.ready:
+        state = "starting"
+    return PodOut(name=container.name, state=state, type=container.proc_type, release=f"v{container.version}",
+                  started=container.started or utcnow())
+
+
+async def serving_version(session: AsyncSession, ctx, app: App) -> int:
+    if ctx.routes is not None and app.id in ctx.routes.serving:
+        return ctx.routes.serving[app.id]
+    release, _, _ = await current_state(session, app)
+    return release.version
+
+
+async def list_pods(session: AsyncSession, ctx, app: App, proc_type: str | None = None,
+                    name: str | None = None) -> list[PodOut]:
+    """The current release's containers, newest first; no `run` containers, no dead ones."""
+    if ctx.scheduler is None:
+        return []
+    version = await serving_version(session, ctx, app)
+    try:
+        containers = await ctx.scheduler.list(app=app.id, proc_type=proc_type)
+    except SchedulerError as exc:
+        raise_unavailable(exc)
+    pods = [c for c in containers if c.version == version and c.proc_type != deploy.RUN_TYPE
+            and c.state not in HIDDEN_STATES and (name is None or c.name == name)]
+    pods.sort(key=lambda c: c.started or utcnow(), reverse=True)
+    return [pod_out(ctx, c) for c in pods]
+
+
+async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) -> None:
+    deploy.require_scheduler(ctx)
+    try:
+        wanted = parse_scale(body)
+    except ProcfileError as exc:
+        raise BadRequest(f"Invalid scaling format: {exc}") from exc
+    async with ctx.locks(app.id):
+        await session.refresh(app)
+        release, config, build = await current_state(session, app)
+        if build is None:
+            raise BadRequest("No build associated with this release")
+        for proc_type in wanted:
+            if proc_type != "cmd" and proc_type not in (build.procfile or {}):
+                raise NotFoundDetail(f"Container type {proc_type} does not exist in application")
+        structure = {**(app.structure or {}), **wanted}
+        if structure == app.structure:
+            return
+        info = await ctx.scheduler.pull(build.image) if "cmd" in wanted else None
+        app_settings = await _routable(session, app)
+        the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
+        await converge(ctx, app.id, the_plan)
+        app.structure = structure
+        app.updated = utcnow()
+        counts = " ".join(f"{t}={n}" for t, n in sorted(wanted.items()))
+        await record_event(session, app.id, f"{user.username} scaled pods {counts}")
+        await session.commit()
+
+
+async def _routable(session: AsyncSession, app: App) -> bool:
+    app_settings = await repo.latest_routable(session, app.id)
+    return app_settings.routable if app_settings else True
+
+
+async def converge(ctx, app_id: str, the_plan: deploy.Plan) -> None:
+    """Make the running containers of the plan's version match its structure: start what is missing
+    (and wait until ready), then take surplus containers out of the router and stop them."""
+    try:
+        running = [c for c in await ctx.scheduler.list(app=app_id, version=the_plan.version)
+                   if c.proc_type != deploy.RUN_TYPE and c.state not in HIDDEN_STATES]
+        by_type: dict[str, list[Container]] = {}
+        for container in running:
+            by_type.setdefault(container.proc_type, []).append(container)
+        surplus: list[Container] = []
+        starts = []
+        for proc_type in sorted(set(the_plan.structure) | set(by_type)):
+            have = by_type.get(proc_type, [])
+            want = the_plan.structure.get(proc_type, 0)
+            if want > len(have):
+                starts.append(deploy.start_ready(ctx, the_plan.specs[proc_type], want - len(have), the_plan.timeout,
+                                                 the_plan.batches))
+            elif want < len(have):
+                have.sort(key=lambda c: c.started or utcnow())
+                surplus += have[want:] if want else have
+        results = await asyncio.gather(*starts, return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            await ctx.scheduler.remove([c for r in results if isinstance(r, list) for c in r], grace_seconds=0)
+            raise failures[0]
+        if ctx.routes is not None:
+            ctx.routes.serving.setdefault(app_id, the_plan.version)
+            ctx.routes.ready.difference_update(c.id for c in surplus)
+            await ctx.routes.sync()
+        await deploy.retire(ctx, surplus, the_plan.grace)
+    except deploy.DeployError as exc:
+        raise ServiceUnavailable(str(exc)) from exc
+    except EngineUnavailable as exc:
+        raise_unavailable(exc)
+
+
+async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, name: str | None) -> list[PodOut]:
+    """Replace containers by new ones (new names), ready before the old ones leave the router."""
+    deploy.require_scheduler(ctx)
+    async with ctx.locks(app.id):
+        await session.refresh(app)
+        release, config, build = await current_state(session, app)
+        version = await serving_version(session, ctx, app)
+        full_name = naming.full_pod_name(app.id, name) if name else None
+        old = [c for c in await ctx.scheduler.list(app=app.id, proc_type=proc_type, version=version)
+               if c.proc_type != deploy.RUN_TYPE and (full_name is None or c.name == full_name)]
+        if not old or build is None:
+            return []
+        info = await ctx.scheduler.pull(build.image) if any(c.proc_type == "cmd" for c in old) else None
+        structure = {}
+        for container in old:
+            structure[container.proc_type] = structure.get(container.proc_type, 0) + 1
+        app_settings = await _routable(session, app)
+        the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
+        try:
+            new = []
+            for proc_type, count in structure.items():
+                new += await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout)
+        except deploy.DeployError as exc:
+            await ctx.scheduler.remove(new, grace_seconds=0)
+            raise ServiceUnavailable(str(exc)) from exc
+        if ctx.routes is not None:
+            ctx.routes.ready.difference_update(c.id for c in old)
+            await ctx.routes.sync()
+        await deploy.retire(ctx, old, the_plan.grace)
+        await record_event(session, app.id, f"restarted {len(old)} pod(s)")
+        await session.commit()
+        fresh = {c.id for c in new}
+        return [pod_out(ctx, c) for c in await ctx.scheduler.list(app=app.id) if c.id in fresh]

@@ -1,0 +1,146 @@
+"""Releases: made from a build, a config change or a rollback, then deployed (spec §4.2–§4.4).
+
+Persist intent → act → record outcome: the release row is committed before its containers start; a
+failed deploy marks it failed (with the reason) and the previous release keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import repositories as repo
+from ..domain.procfile import ProcfileError, next_structure, parse_procfile
+from ..domain.summaries import build_summary
+from ..errors import BadRequest, FieldErrors, NotFound
+from ..models import App, Build, Config, Event, Release, User, utcnow
+from ..scheduler.base import (
+    EngineUnavailable,
+    ImageInfo,
+    ImageNotFound,
+    ImagePullFailed,
+    RegistryAuth,
+    SchedulerError,
+)
+from . import deploy
+from .deploy import DeployError
+
+log = logging.getLogger("workflow.releases")
+
+
+async def record_event(session: AsyncSession, app_id: str, message: str, level: str = "INFO") -> None:
+    """A platform event in the app's log (`deis[controller]: INFO <message>`), kept in the database."""
+    session.add(Event(app_id=app_id, message=message, level=level))
+
+
+def registry_auth(ctx, config: Config) -> RegistryAuth | None:
+    registry = config.registry_info or {}
+    if not registry.get("username"):
+        return None
+    password = registry.get("password", "")
+    try:
+        password = ctx.cipher.decrypt(password)
+    except ValueError:
+        pass
+    return RegistryAuth(username=registry["username"], password=password, hostname=registry.get("hostname"))
+
+
+async def pull_image(ctx, image: str, config: Config) -> ImageInfo:
+    """Pull through the engine (with the app's registry credentials); user-facing failures are 400."""
+    always = (config.values or {}).get("IMAGE_PULL_POLICY") == "Always"
+    try:
+        return await ctx.scheduler.pull(image, auth=registry_auth(ctx, config), always=always)
+    except ImageNotFound as exc:
+        raise BadRequest(f"Image {image} could not be found: {exc.message}") from exc
+    except ImagePullFailed as exc:
+        raise BadRequest(f"Image {image} could not be pulled: {exc.message}") from exc
+    except EngineUnavailable as exc:
+        raise_unavailable(exc)
+    except SchedulerError as exc:
+        raise BadRequest(f"Image {image} could not be pulled: {exc.message}") from exc
+
+
+def raise_unavailable(exc: SchedulerError):
+    from ..errors import ServiceUnavailable
+
+    raise ServiceUnavailable(f"The container engine is unavailable: {exc.message}") from exc
+
+
+async def next_version(session: AsyncSession, app_id: str) -> int:
+    latest = await repo.latest_release(session, app_id)
+    return (latest.version if latest else 0) + 1
+
+
+async def current_state(session: AsyncSession, app: App) -> tuple[Release, Config, Build | None]:
+    release = await repo.current_release(session, app.id)
+    if release is None:  # every app has v1; only a damaged database lacks it
+        raise NotFound("Release")
+    config = await repo.get_config(session, release.config_uuid)
+    build = await repo.get_build(session, release.build_uuid)
+    return release, config, build
+
+
+async def deploy_release(session: AsyncSession, ctx, app: App, release: Release, build: Build, config: Config,
+                         structure: dict[str, int], image: ImageInfo | None, failure_summary: str) -> None:
+    """Roll out a committed release. On failure: mark it failed with the reason, answer 400."""
+    app_settings = await repo.latest_settings(session, app.id)
+    routable = app_settings.routable if app_settings else True
+    try:
+        the_plan = deploy.plan(app, release, build, config, image, structure, routable, ctx.settings)
+        await deploy.roll_out(ctx, app.id, the_plan)
+    except (DeployError, BadRequest, SchedulerError) as exc:
+        reason = exc.detail if isinstance(exc, BadRequest) else str(exc)
+        release.failed = True
+        release.summary = failure_summary
+        release.failure = reason
+        release.updated = utcnow()
+        await record_event(session, app.id, f"{release.owner} deploy of v{release.version} failed: {reason}",
+                           "ERROR")
+        await session.commit()
+        if isinstance(exc, EngineUnavailable):
+            raise_unavailable(exc)
+        raise BadRequest(reason) from exc
+    app.structure = structure
+    app.updated = utcnow()
+    await record_event(session, app.id, f"{release.owner} deployed v{release.version}: {release.summary}")
+    await session.commit()
+
+
+async def create_build(session: AsyncSession, ctx, app: App, user: User, data: dict[str, Any]) -> Build:
+    image = data.get("image")
+    if image is None or "image" not in data:
+        raise FieldErrors.one("image", "This field is required.")
+    if not isinstance(image, str) or not image.strip():
+        raise FieldErrors.one("image", "This field may not be blank.")
+    try:
+        procfile = parse_procfile(data.get("procfile"))
+    except ProcfileError as exc:
+        raise FieldErrors.one("procfile", str(exc)) from exc
+    sha = str(data.get("sha") or "")
+    dockerfile = str(data.get("dockerfile") or "")
+    deploy.require_scheduler(ctx)
+
+    async with ctx.locks(app.id):
+        await session.refresh(app)
+        current, config, previous_build = await current_state(session, app)
+        info = await pull_image(ctx, image, config)
+        structure = next_structure(app.structure or {}, previous_build.procfile if previous_build else {},
+                                   procfile, sha, dockerfile)
+        build = Build(app_id=app.id, owner=user.username, image=image, sha=sha, procfile=procfile,
+                      dockerfile=dockerfile)
+        release = Release(app_id=app.id, owner=user.username, version=await next_version(session, app.id),
+                          config_uuid=config.uuid, build_uuid=build.uuid,
+                          summary=build_summary(user.username, image, sha))
+        # Check what can be checked before anything is stored: nothing is created on a 400 here.
+        app_settings = await repo.latest_settings(session, app.id)
+        deploy.plan(app, release, build, config, info, structure,
+                    app_settings.routable if app_settings else True, ctx.settings)
+        session.add(build)
+        await session.flush()
+        session.add(release)
+        await session.commit()
+        await deploy_release(session, ctx, app, release, build, config, structure, info,
+                             f"{user.username} deployed {build.uuid[:7]} which failed")
+    return build
