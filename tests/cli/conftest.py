@@ -30,8 +30,7 @@ def reply(status: int = 200, body=None, text: str | None = None, headers: dict |
 
 
 def page(results: list, count: int | None = None) -> dict:
-    return {"count": len(results) if count is None else count, "next": None, "previous": None,
-            "results": results}
+    return {"count": len(results) if count is None else count, "next": None, "previous": None, "results": results}
 
 
 def sent_json(request: httpx.Request):
@@ -57,8 +56,11 @@ def profile(home: Path) -> Path:
     directory = home / ".deis"
     directory.mkdir(mode=0o700)
     path = directory / "client.json"
-    path.write_text(json.dumps({"username": "bob", "ssl_verify": True, "controller": CONTROLLER,
-                                "token": TOKEN, "response_limit": 100}))
+    path.write_text(
+        json.dumps(
+            {"username": "bob", "ssl_verify": True, "controller": CONTROLLER, "token": TOKEN, "response_limit": 100}
+        )
+    )
     return path
 
 

@@ -16,7 +16,9 @@ NEW_TOKEN = "f" * 40
 
 class TestRegister:
     def test_register_then_login_writes_profile(self, deis, home, api):
-        check = api.get("/v2/").mock(return_value=reply(401, {"detail": "Authentication credentials were not provided."}))
+        check = api.get("/v2/").mock(
+            return_value=reply(401, {"detail": "Authentication credentials were not provided."})
+        )
         reg = api.post("/v2/auth/register/").mock(return_value=reply(201, {"username": "bob"}))
         login = api.post("/v2/auth/login/").mock(return_value=reply(200, {"token": TOKEN}))
 
@@ -24,15 +26,16 @@ class TestRegister:
 
         assert result.exit_code == 0, result.output
         path = home / ".deis" / "client.json"
-        assert result.stdout == (
-            f"Registered bob\nLogged in as bob\nConfiguration file written to {path}\n"
-        )
+        assert result.stdout == (f"Registered bob\nLogged in as bob\nConfiguration file written to {path}\n")
         assert check.call_count == 2
         assert "Authorization" not in check.calls[0].request.headers
         assert sent_json(reg.calls[0].request) == {"username": "bob", "password": "pw", "email": "b@x.io"}
         assert sent_json(login.calls[0].request) == {"username": "bob", "password": "pw"}
         assert json.loads(path.read_text()) == {
-            "username": "bob", "ssl_verify": True, "controller": CONTROLLER, "token": TOKEN,
+            "username": "bob",
+            "ssl_verify": True,
+            "controller": CONTROLLER,
+            "token": TOKEN,
             "response_limit": 100,
         }
         assert path.read_text().startswith('{"username":"bob","ssl_verify":true,')
@@ -61,8 +64,9 @@ class TestRegister:
     def test_admin_registering_sends_own_token(self, deis, profile, api):
         api.get("/v2/").mock(return_value=reply(401))
         reg = api.post("/v2/auth/register/").mock(return_value=reply(201, {"username": "carol"}))
-        result = deis("register", CONTROLLER, "--username", "carol", "--password", "pw", "--email", "c@x.io",
-                      "--login=false")
+        result = deis(
+            "register", CONTROLLER, "--username", "carol", "--password", "pw", "--email", "c@x.io", "--login=false"
+        )
         assert result.exit_code == 0, result.output
         assert result.stdout == "Registered carol\n"
         assert reg.calls[0].request.headers["Authorization"] == f"token {TOKEN}"
@@ -149,11 +153,24 @@ class TestWhoami:
         assert result.stdout == f"You are bob at {CONTROLLER}\n"
 
     def test_all(self, deis, profile, api):
-        route = api.get("/v2/auth/whoami/").mock(return_value=reply(200, {
-            "username": "bob", "email": "b@x.io", "first_name": "", "last_name": "", "is_superuser": True,
-            "is_staff": True, "is_active": True, "last_login": "2018-03-01T09:50:13Z",
-            "date_joined": "2018-03-01T09:50:13Z", "groups": [], "user_permissions": [],
-        }))
+        route = api.get("/v2/auth/whoami/").mock(
+            return_value=reply(
+                200,
+                {
+                    "username": "bob",
+                    "email": "b@x.io",
+                    "first_name": "",
+                    "last_name": "",
+                    "is_superuser": True,
+                    "is_staff": True,
+                    "is_active": True,
+                    "last_login": "2018-03-01T09:50:13Z",
+                    "date_joined": "2018-03-01T09:50:13Z",
+                    "groups": [],
+                    "user_permissions": [],
+                },
+            )
+        )
         result = deis("whoami", "--all")
         assert result.exit_code == 0, result.output
         assert_auth(route.calls[0].request)
@@ -226,8 +243,9 @@ class TestCancel:
         assert profile.exists()
 
     def test_still_owns_apps(self, deis, profile, api):
-        api.delete("/v2/auth/cancel/").mock(return_value=reply(
-            409, {"detail": "bob still has applications assigned. Delete or transfer ownership"}))
+        api.delete("/v2/auth/cancel/").mock(
+            return_value=reply(409, {"detail": "bob still has applications assigned. Delete or transfer ownership"})
+        )
         result = deis("auth:cancel", "--yes")
         assert result.exit_code == 1
         assert result.stderr == (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import httpx
 import typer
 
 from cli import output
@@ -76,7 +77,7 @@ def register(
     # An admin registering someone else (registration mode admin_only) sends their own token.
     try:
         current = profiles.load()
-        if Client(current.controller).host == client.host:
+        if httpx.URL(current.controller).host == httpx.URL(client.controller).host:
             client.token = current.token
     except CLIError:
         pass
