@@ -38,6 +38,7 @@ from .base import (
     LABEL_APP,
     LABEL_HERITAGE,
     LABEL_TYPE,
+    LABEL_PORT,
     LABEL_VERSION,
     Container,
     ContainerSpec,
@@ -254,6 +255,7 @@ class DockerScheduler:
             address=address,
             exit_code=exit_code,
             oom_killed=bool(state.get("OOMKilled")),
+            port=int(labels[LABEL_PORT]) if labels.get(LABEL_PORT, "").isdigit() else None,
         )
 
     # -- engine and network
@@ -407,7 +409,10 @@ class DockerScheduler:
         config: dict[str, Any] = {
             "Image": image_reference(spec.image),
             "Env": [f"{k}={v}" for k, v in spec.env.items()],
-            "Labels": naming.pod_labels(spec.app, spec.proc_type, spec.version),
+            "Labels": {
+                **naming.pod_labels(spec.app, spec.proc_type, spec.version),
+                **({LABEL_PORT: str(spec.port)} if spec.port else {}),
+            },
             "StopTimeout": int(spec.stop_grace_seconds),
             "HostConfig": host_config,
             "NetworkingConfig": {"EndpointsConfig": {self.network: {}}},
