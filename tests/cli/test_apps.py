@@ -122,9 +122,7 @@ class TestInfo:
         result = deis("apps:info", "-a", "other")
         assert result.exit_code == 0, result.output
         assert "url:      No domain assigned to other\n" in result.stdout
-        assert result.stdout.endswith(
-            "=== other Label\ngit_repo:      https://x/y\nteam:          frontend\n\n"
-        )
+        assert result.stdout.endswith("=== other Label\ngit_repo:      https://x/y\nteam:          frontend\n\n")
 
     def test_missing_app_prints_quoted_body(self, deis, profile, api):
         api.get("/v2/apps/myapp/").mock(return_value=reply(404, "No App matches the given query."))
@@ -173,9 +171,7 @@ class TestLogs:
 
 class TestRun:
     def test_success(self, deis, profile, api):
-        route = api.post("/v2/apps/myapp/run").mock(
-            return_value=reply(200, {"exit_code": 0, "output": "total 0\n"})
-        )
+        route = api.post("/v2/apps/myapp/run").mock(return_value=reply(200, {"exit_code": 0, "output": "total 0\n"}))
         result = deis("run", "--", "ls", "-alh")
         assert result.exit_code == 0, result.output
         assert result.stdout == "Running 'ls -alh'...\ntotal 0\n"

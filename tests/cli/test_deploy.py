@@ -10,12 +10,27 @@ from tests.cli.conftest import assert_auth, page, reply, sent_json
 PODS = {
     "count": 3,
     "results": [
-        {"name": "myapp-web-1234567890-zzzzz", "state": "up", "type": "web", "release": "v3",
-         "started": "2018-03-01T09:51:00Z"},
-        {"name": "myapp-cmd-1234567890-bbbbb", "state": "starting", "type": "cmd", "release": "v3",
-         "started": "2018-03-01T09:51:00Z"},
-        {"name": "myapp-cmd-1234567890-aaaaa", "state": "up", "type": "cmd", "release": "v3",
-         "started": "2018-03-01T09:52:00Z"},
+        {
+            "name": "myapp-web-1234567890-zzzzz",
+            "state": "up",
+            "type": "web",
+            "release": "v3",
+            "started": "2018-03-01T09:51:00Z",
+        },
+        {
+            "name": "myapp-cmd-1234567890-bbbbb",
+            "state": "starting",
+            "type": "cmd",
+            "release": "v3",
+            "started": "2018-03-01T09:51:00Z",
+        },
+        {
+            "name": "myapp-cmd-1234567890-aaaaa",
+            "state": "up",
+            "type": "cmd",
+            "release": "v3",
+            "started": "2018-03-01T09:52:00Z",
+        },
     ],
 }
 PS_OUTPUT = (
@@ -42,7 +57,8 @@ class TestBuilds:
         result = deis("builds:create", "img", "-a", "x", "--procfile", "web: ./server\nworker: ./work --hard")
         assert result.exit_code == 0, result.output
         assert sent_json(route.calls[0].request) == {
-            "image": "img", "procfile": {"web": "./server", "worker": "./work --hard"}
+            "image": "img",
+            "procfile": {"web": "./server", "worker": "./work --hard"},
         }
 
     def test_procfile_file(self, deis, profile, api, home):
@@ -53,7 +69,9 @@ class TestBuilds:
 
     def test_deploy_failure(self, deis, profile, api):
         api.post("/v2/apps/myapp/builds/").mock(
-            return_value=reply(400, {"detail": "Expose a port or make the app non routable by changing the process type"})
+            return_value=reply(
+                400, {"detail": "Expose a port or make the app non routable by changing the process type"}
+            )
         )
         result = deis("pull", "img")
         assert result.exit_code == 1
@@ -68,15 +86,21 @@ class TestBuilds:
         assert result.stderr == "Error: The given image is invalid\n"
 
     def test_list(self, deis, profile, api):
-        route = api.get("/v2/apps/myapp/builds/").mock(return_value=reply(200, page(
-            [{"uuid": "b2", "created": "2018-03-01T09:52:00Z"}, {"uuid": "b1", "created": "2018-03-01T09:51:00Z"}],
-            count=5,
-        )))
+        route = api.get("/v2/apps/myapp/builds/").mock(
+            return_value=reply(
+                200,
+                page(
+                    [
+                        {"uuid": "b2", "created": "2018-03-01T09:52:00Z"},
+                        {"uuid": "b1", "created": "2018-03-01T09:51:00Z"},
+                    ],
+                    count=5,
+                ),
+            )
+        )
         result = deis("builds")
         assert result.exit_code == 0, result.output
-        assert result.stdout == (
-            "=== myapp Builds (2 of 5)\nb2 2018-03-01T09:52:00Z\nb1 2018-03-01T09:51:00Z\n"
-        )
+        assert result.stdout == ("=== myapp Builds (2 of 5)\nb2 2018-03-01T09:52:00Z\nb1 2018-03-01T09:51:00Z\n")
         assert route.calls[0].request.url.params["limit"] == "100"
 
 
@@ -128,9 +152,7 @@ class TestPs:
 
     def test_restart_pod(self, deis, profile, api):
         name = "myapp-cmd-1234567890-aaaaa"
-        route = api.post(f"/v2/apps/myapp/pods/cmd/{name}/restart/").mock(
-            return_value=reply(200, [PODS["results"][2]])
-        )
+        route = api.post(f"/v2/apps/myapp/pods/cmd/{name}/restart/").mock(return_value=reply(200, [PODS["results"][2]]))
         result = deis("ps:restart", name)
         assert result.exit_code == 0, result.output
         assert route.called
@@ -162,21 +184,34 @@ class TestReleases:
         )
 
     def test_list_tab_stops(self, deis, profile, api):
-        rows = [{"version": 10, "created": "2018-03-01T09:52:00Z", "summary": "s"},
-                {"version": 9, "created": "later-and-longer-than-eight", "summary": "t"}]
+        rows = [
+            {"version": 10, "created": "2018-03-01T09:52:00Z", "summary": "s"},
+            {"version": 9, "created": "later-and-longer-than-eight", "summary": "t"},
+        ]
         api.get("/v2/apps/myapp/releases/").mock(return_value=reply(200, page(rows)))
         result = deis("releases:list")
         assert result.stdout == (
-            "=== myapp Releases\n"
-            "v10\t2018-03-01T09:52:00Z\t\ts\n"
-            "v9\tlater-and-longer-than-eight\tt\n"
+            "=== myapp Releases\nv10\t2018-03-01T09:52:00Z\t\ts\nv9\tlater-and-longer-than-eight\tt\n"
         )
 
     def test_info(self, deis, profile, api):
-        route = api.get("/v2/apps/myapp/releases/v2/").mock(return_value=reply(200, {
-            "uuid": "r-uuid", "app": "myapp", "owner": "bob", "version": 2, "summary": "bob deployed nginx",
-            "failed": False, "config": "c-uuid", "build": "b-uuid", "created": "C", "updated": "U",
-        }))
+        route = api.get("/v2/apps/myapp/releases/v2/").mock(
+            return_value=reply(
+                200,
+                {
+                    "uuid": "r-uuid",
+                    "app": "myapp",
+                    "owner": "bob",
+                    "version": 2,
+                    "summary": "bob deployed nginx",
+                    "failed": False,
+                    "config": "c-uuid",
+                    "build": "b-uuid",
+                    "created": "C",
+                    "updated": "U",
+                },
+            )
+        )
         result = deis("releases:info", "v2")
         assert result.exit_code == 0, result.output
         assert result.stdout == (
