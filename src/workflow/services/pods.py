@@ -79,7 +79,7 @@ async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) ->
 
 
 async def _routable(session: AsyncSession, app: App) -> bool:
-    app_settings = await repo.latest_routable(session, app.id)
+    app_settings = await repo.latest_settings(session, app.id)
     return app_settings.routable if app_settings else True
 
 

@@ -1,0 +1,78 @@
+"""Engine fixtures: the real Docker engine, the local registry's test images, the platform's own nginx
+on free ports, and the API through ASGITransport."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, register, truncate_all
+from workflow.config import Settings
+from workflow.main import create_app
+
+pytestmark = pytest.mark.engine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def test_images() -> None:
+    subprocess.run(["bash", str(ROOT / "scripts" / "build-test-images.sh")], check=True)
+
+
+@pytest.fixture
+def engine_settings(database_url, tmp_path: Path, test_images) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret",
+                    registration_mode="enabled", port=free_port(), tls_port=free_port(),
+                    docker_network="workflow-test", deploy_timeout=8, stop_grace_seconds=2,
+                    reconcile_interval=1.0)
+
+
+@pytest.fixture
+async def platform(engine_settings) -> AsyncIterator:
+    application = create_app(engine_settings)
+    async with application.router.lifespan_context(application):
+        try:
+            yield application
+        finally:
+            ctx = application.state.ctx
+            await ctx.scheduler.remove(await ctx.scheduler.list(), grace_seconds=0)
+            await truncate_all(application)
+
+
+@pytest.fixture
+async def api(platform) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=platform), base_url="http://testserver",
+                                 timeout=120) as c:
+        yield c
+
+
+@pytest.fixture
+async def owner(api) -> dict[str, str]:
+    _, auth = await register(api, "owner")
+    return auth
+
+
+@pytest.fixture
+async def router_client(engine_settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Talks to the platform's nginx; set the Host header to reach an app."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{engine_settings.port}", timeout=10) as c:
+        yield c
+
+
+def app_name() -> str:
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+def host_of(app_id: str, settings: Settings) -> dict[str, str]:
+    return {"Host": f"{app_id}.{settings.domain}"}
