@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import text
 
@@ -11,7 +10,7 @@ from ..errors import NotAuthenticated
 from .wire import DeisRouter, plain
 
 router = DeisRouter(tags=["meta"])
-health = APIRouter(tags=["meta"])
+health = DeisRouter(tags=["meta"])  # /healthz and /healthz/ alike, like every route
 
 
 @health.api_route("/healthz", methods=["GET", "HEAD"], response_class=PlainTextResponse,
