@@ -37,8 +37,8 @@ from .base import (
     HERITAGE,
     LABEL_APP,
     LABEL_HERITAGE,
-    LABEL_TYPE,
     LABEL_PORT,
+    LABEL_TYPE,
     LABEL_VERSION,
     Container,
     ContainerSpec,
@@ -232,8 +232,12 @@ class DockerScheduler:
             raise _translate(exc, f"inspecting container {ref}") from exc
 
     def _to_container(self, info: dict[str, Any]) -> Container | None:
+        """Contract view of an inspected container; None unless it is a deis container on our network."""
         labels = (info.get("Config") or {}).get("Labels") or {}
         if labels.get(LABEL_HERITAGE) != HERITAGE or LABEL_APP not in labels:
+            return None
+        networks = (info.get("NetworkSettings") or {}).get("Networks") or {}
+        if self.network not in networks and (info.get("HostConfig") or {}).get("NetworkMode") != self.network:
             return None
         state = info.get("State") or {}
         status = state.get("Status", "")
@@ -242,7 +246,6 @@ class DockerScheduler:
         deis = deis_state(status, exit_code)
         if info["Id"] in self._terminating and deis in ("up", "starting"):
             deis = "terminating"
-        networks = (info.get("NetworkSettings") or {}).get("Networks") or {}
         address = (networks.get(self.network) or {}).get("IPAddress") or None
         return Container(
             id=info["Id"],
@@ -513,7 +516,9 @@ class DockerScheduler:
         self, app: str | None = None, proc_type: str | None = None, version: int | None = None
     ) -> list[Container]:
         """Deis containers (any state), narrowed by the labels given; newest start first."""
-        filters = {"label": naming.label_filter(app, proc_type, version)}
+        # Only this platform's containers: several platforms (or test sessions) may share one engine, each
+        # with its own network, and must not see (or reconcile away) each other's containers.
+        filters = {"label": naming.label_filter(app, proc_type, version), "network": [self.network]}
         summaries = await self._call(
             "listing containers", lambda: self._docker.containers.list(all=True, filters=filters)
         )
