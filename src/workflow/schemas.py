@@ -241,3 +241,40 @@ class DomainOut(BaseModel):
 class RunOut(BaseModel):
     exit_code: int
     output: str
+
+
+class DomainIn(LenientIn):
+    domain: Any = None
+
+
+class AppSettingsOut(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    maintenance: bool
+    routable: bool
+    whitelist: list[str]
+    autoscale: dict[str, Any]
+    label: dict[str, Any]
+    created: Timestamp
+    updated: Timestamp
+
+    @classmethod
+    def of(cls, row: models.AppSettings) -> AppSettingsOut:
+        return cls(uuid=row.uuid, app=row.app_id, owner=row.owner, maintenance=row.maintenance,
+                   routable=row.routable, whitelist=list(row.whitelist or []), autoscale=row.autoscale or {},
+                   label=row.label or {}, created=row.created, updated=row.updated)
+
+
+class TLSOut(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    https_enforced: bool | None
+    created: Timestamp
+    updated: Timestamp
+
+    @classmethod
+    def of(cls, row: models.TLS) -> TLSOut:
+        return cls(uuid=row.uuid, app=row.app_id, owner=row.owner, https_enforced=row.https_enforced,
+                   created=row.created, updated=row.updated)
