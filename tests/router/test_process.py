@@ -1,0 +1,300 @@
+"""NginxRouter against the real nginx: routing rules, TLS by SNI, reload coalescing, failures, supervision."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+import signal
+import ssl
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from workflow.router import AppRoute, CertFiles, RouterError, RouteTable
+
+from .conftest import EchoServer, free_port
+
+
+def self_signed(directory: Path, host: str) -> tuple[CertFiles, bytes]:
+    """Certificate files for `host` and the certificate's DER bytes."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / f"{host}.crt", directory / f"{host}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return CertFiles(cert_path, key_path), cert.public_bytes(serialization.Encoding.DER)
+
+
+async def peer_cert(port: int, server_name: str) -> bytes:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname=server_name)
+    try:
+        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        writer.write(f"GET / HTTP/1.0\r\nHost: {server_name}\r\n\r\n".encode())
+        await reader.read()
+        return der
+    finally:
+        writer.close()
+
+
+async def port_open(port: int) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+def web(app_servers: list[EchoServer], **kwargs) -> AppRoute:
+    params = {"app": "web", "hosts": ["web.example.test"], "upstreams": [s.address for s in app_servers]}
+    params.update(kwargs)
+    return AppRoute(**params)
+
+
+class TestApiHosts:
+    @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "deis.example.test", "10.1.2.3", "[::1]"])
+    async def test_api_hosts_reach_the_api_with_the_original_host(self, client, router, host):
+        response = await client.get("/v2/", headers={"Host": f"{host}:{router.listen_port}"})
+        assert response.status_code == 200
+        body = response.json()
+        assert body["server"] == "api"
+        assert body["path"] == "/v2/"
+        assert body["headers"]["host"] == f"{host}:{router.listen_port}"
+        assert body["headers"]["x-forwarded-for"] == "127.0.0.1"
+        assert body["headers"]["x-forwarded-proto"] == "http"
+
+    async def test_unknown_host_is_404(self, client):
+        response = await client.get("/", headers={"Host": "nobody.example.test"})
+        assert response.status_code == 404
+
+    async def test_generation_probe_answers_the_live_generation(self, client, router):
+        response = await client.get("/__workflow_router_generation", headers={"Host": "localhost"})
+        assert response.text.strip() == str(router.generation)
+
+
+class TestAppRoutes:
+    async def test_two_upstreams_are_both_reached(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers, hosts=["web.example.test", "*.wild.example.test"])]))
+        seen = set()
+        for _ in range(10):
+            response = await client.get("/path?x=1", headers={"Host": "web.example.test"})
+            assert response.status_code == 200
+            seen.add(response.json()["server"])
+        assert seen == {"app0", "app1"}
+        headers = response.json()["headers"]
+        assert headers["host"] == "web.example.test"
+        assert headers["x-forwarded-host"] == "web.example.test"
+        assert headers["x-request-start"].startswith("t=")
+        assert "upgrade" not in headers.get("connection", "")
+        wild = await client.get("/", headers={"Host": "a.wild.example.test"})
+        assert wild.status_code == 200
+
+    async def test_websocket_upgrade_headers_are_passed(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers)]))
+        response = await client.get(
+            "/", headers={"Host": "web.example.test", "Upgrade": "websocket", "Connection": "Upgrade"}
+        )
+        headers = response.json()["headers"]
+        assert headers["upgrade"] == "websocket"
+        assert headers["connection"] == "upgrade"
+
+    async def test_a_dead_container_is_skipped(self, client, router, app_servers):
+        dead = f"127.0.0.1:{free_port()}"
+        await router.apply(RouteTable([web(app_servers[:1], upstreams=[dead, app_servers[0].address])]))
+        for _ in range(6):
+            response = await client.get("/", headers={"Host": "web.example.test"})
+            assert response.status_code == 200
+
+    async def test_no_upstreams_is_503(self, client, router):
+        await router.apply(RouteTable([AppRoute("web", ["web.example.test"], [])]))
+        response = await client.get("/", headers={"Host": "web.example.test"})
+        assert response.status_code == 503
+
+    async def test_maintenance_is_503(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers, maintenance=True)]))
+        response = await client.get("/", headers={"Host": "web.example.test"})
+        assert response.status_code == 503
+        assert "maintenance" in response.text
+
+    async def test_not_routable_is_404(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers, routable=False)]))
+        response = await client.get("/", headers={"Host": "web.example.test"})
+        assert response.status_code == 404
+
+    async def test_whitelist(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers, whitelist=["10.0.0.0/8"])]))
+        assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 403
+        await router.apply(RouteTable([web(app_servers, whitelist=["10.0.0.0/8", "0.0.0.0/0"])]))
+        assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
+
+    async def test_https_enforced_redirects(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers, https_enforced=True)]))
+        response = await client.get("/a/b?c=d", headers={"Host": "web.example.test"})
+        assert response.status_code == 301
+        assert response.headers["location"] == f"https://web.example.test:{router.tls_port}/a/b?c=d"
+
+    async def test_tls_certificate_is_chosen_by_sni(self, router, app_servers, tmp_path):
+        one, one_der = self_signed(tmp_path, "one.example.test")
+        two, two_der = self_signed(tmp_path, "two.example.test")
+        table = RouteTable([
+            web(app_servers, hosts=["one.example.test"], certificates={"one.example.test": one}),
+            AppRoute("other", ["two.example.test"], [app_servers[1].address],
+                     certificates={"two.example.test": two}),
+        ])
+        await router.apply(table)
+        for host, expected in (("one.example.test", one_der), ("two.example.test", two_der)):
+            assert await peer_cert(router.tls_port, host) == expected
+        with pytest.raises(ssl.SSLError):
+            await peer_cert(router.tls_port, "unknown.example.test")
+
+    async def test_https_request_through_tls(self, router, app_servers, tmp_path):
+        files, _ = self_signed(tmp_path, "secure.example.test")
+        await router.apply(RouteTable([
+            web(app_servers, hosts=["secure.example.test"], https_enforced=True,
+                certificates={"secure.example.test": files})
+        ]))
+        async with httpx.AsyncClient(verify=False, trust_env=False) as tls_client:
+            response = await tls_client.get(
+                f"https://127.0.0.1:{router.tls_port}/",
+                headers={"Host": "secure.example.test"},
+                extensions={"sni_hostname": "secure.example.test"},
+            )
+        assert response.status_code == 200
+        assert response.json()["headers"]["x-forwarded-proto"] == "https"
+
+
+class TestTrustedProxies:
+    async def test_client_address_and_proto_from_a_trusted_proxy(self, make_router, app_servers):
+        router = make_router(trusted_proxies=["127.0.0.1/32"])
+        await router.start(RouteTable([web(app_servers, whitelist=["10.9.9.9"], https_enforced=True)]))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{router.listen_port}", trust_env=False) as c:
+            base = {"Host": "web.example.test"}
+            assert (await c.get("/", headers=base)).status_code == 403
+            via = {**base, "X-Forwarded-For": "10.9.9.9", "X-Forwarded-Proto": "https"}
+            response = await c.get("/", headers=via)
+            assert response.status_code == 200
+            assert response.json()["headers"]["x-forwarded-proto"] == "https"
+            plain = await c.get("/", headers={**base, "X-Forwarded-For": "10.9.9.9"})
+            assert plain.status_code == 301
+
+    async def test_forwarded_headers_are_not_trusted_by_default(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers, whitelist=["10.9.9.9"])]))
+        response = await client.get("/", headers={"Host": "web.example.test", "X-Forwarded-For": "10.9.9.9"})
+        assert response.status_code == 403
+
+
+class TestReloads:
+    async def test_a_burst_of_applies_costs_few_reloads(self, client, router, app_servers):
+        before = router.reloads
+        tables = [
+            RouteTable([web(app_servers[: 1 + i % 2], hosts=[f"v{i}.example.test"])]) for i in range(20)
+        ]
+        await asyncio.gather(*(router.apply(t) for t in tables))
+        assert router.reloads - before <= 2
+        assert (await client.get("/", headers={"Host": "v19.example.test"})).status_code == 200
+        assert (await client.get("/", headers={"Host": "v18.example.test"})).status_code == 404
+
+    async def test_an_unchanged_table_does_not_reload(self, router, app_servers):
+        table = RouteTable([web(app_servers)])
+        await router.apply(table)
+        before = router.reloads
+        await router.apply(RouteTable([web(app_servers)]))
+        assert router.reloads == before
+
+    async def test_a_rejected_config_keeps_the_previous_one(self, client, router, app_servers, tmp_path):
+        await router.apply(RouteTable([web(app_servers)]))
+        generation = router.generation
+        live = router.config_path.read_text()
+        missing = CertFiles(tmp_path / "missing.crt", tmp_path / "missing.key")
+        broken = RouteTable([web(app_servers, certificates={"web.example.test": missing})])
+        with pytest.raises(RouterError) as caught:
+            await router.apply(broken)
+        assert "missing.crt" in caught.value.message
+        assert router.generation == generation
+        assert router.config_path.read_text() == live
+        assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
+        await router.apply(RouteTable([web(app_servers, hosts=["next.example.test"])]))
+        assert (await client.get("/", headers={"Host": "next.example.test"})).status_code == 200
+
+    async def test_a_hostile_host_is_refused(self, router, app_servers):
+        with pytest.raises(RouterError):
+            await router.apply(RouteTable([web(app_servers, hosts=["x.test; return 200 pwned"])]))
+
+
+class TestProcess:
+    async def test_stop_closes_the_port(self, make_router):
+        router = make_router()
+        await router.start(RouteTable())
+        assert await port_open(router.listen_port)
+        await router.stop()
+        assert not await port_open(router.listen_port)
+        assert not router.running
+        with pytest.raises(RouterError):
+            await router.apply(RouteTable())
+
+    async def test_a_killed_master_is_restarted(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers)]))
+        old = router.pid
+        os.kill(old, signal.SIGKILL)
+        for _ in range(200):
+            if router.pid not in (None, old):
+                break
+            await asyncio.sleep(0.05)
+        assert router.pid not in (None, old)
+        assert router.restarts == 1
+        assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
+
+    async def test_a_master_left_by_a_previous_run_is_replaced(self, make_router, tmp_path):
+        first = make_router()
+        await first.start(RouteTable())
+        await first.stop()
+        # A platform killed without stopping its nginx leaves this behind.
+        leftover = await asyncio.create_subprocess_exec(
+            "nginx", "-p", f"{first.prefix}/", "-c", str(first.config_path), start_new_session=True,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            if await port_open(first.listen_port):
+                break
+            await asyncio.sleep(0.05)
+        second = make_router(listen_port=first.listen_port, tls_port=first.tls_port)
+        await second.start(RouteTable())
+        assert leftover.returncode is not None or await asyncio.wait_for(leftover.wait(), 5) is not None
+        assert second.running
+
+    async def test_a_port_in_use_fails_start(self, make_router):
+        import socket
+
+        with socket.socket() as busy:
+            busy.bind(("0.0.0.0", 0))
+            busy.listen()
+            router = make_router(listen_port=busy.getsockname()[1], start_timeout=10)
+            with pytest.raises(RouterError) as caught:
+                await router.start(RouteTable())
+        assert "in use" in caught.value.message
+        assert not router.running
