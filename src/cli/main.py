@@ -7,7 +7,6 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import click
 import typer
 
 from cli import __version__, client, output
@@ -114,16 +113,16 @@ def version(
 
 def help_(
     ctx: typer.Context,
-    command: Annotated[str | None, typer.Argument(help="the command to describe.")] = None,
+    topic: Annotated[str | None, typer.Argument(metavar="[COMMAND]", help="the command to describe.")] = None,
 ) -> None:
     """Shows help for deis or one of its commands."""
     root_ctx = ctx.parent or ctx
     group = root_ctx.command
-    if command and isinstance(group, click.Group):
-        sub = group.get_command(root_ctx, command)
+    if topic and hasattr(group, "get_command"):
+        sub = group.get_command(root_ctx, topic)
         if sub is None:
-            raise CLIError(f"'{command}' is not a deis command. See 'deis help'.")
-        with click.Context(sub, info_name=command, parent=root_ctx) as sub_ctx:
+            raise CLIError(f"'{topic}' is not a deis command. See 'deis help'.")
+        with type(root_ctx)(sub, info_name=topic, parent=root_ctx) as sub_ctx:
             output.write(sub.get_help(sub_ctx) + "\n")
         return
     output.write(group.get_help(root_ctx) + "\n")
