@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,65 +10,7 @@ import pytest
 
 from workflow.router import NginxRouter, RouteTable
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class EchoServer:
-    """A minimal HTTP server answering JSON `{"server": name, "path", "headers"}` and counting requests."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.requests = 0
-        self.server: asyncio.Server | None = None
-        self.address = ""
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-            writer.close()
-            return
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, _ = lines[0].split(" ", 2)
-        headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                key, value = line.split(":", 1)
-                headers[key.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0"))
-        if length:
-            await reader.readexactly(length)
-        self.requests += 1
-        body = json.dumps({"server": self.name, "method": method, "path": path, "headers": headers}).encode()
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        try:
-            await writer.drain()
-        finally:
-            writer.close()
-
-    async def start_tcp(self) -> EchoServer:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port = self.server.sockets[0].getsockname()[1]
-        self.address = f"127.0.0.1:{port}"
-        return self
-
-    async def start_unix(self, path: Path) -> EchoServer:
-        self.server = await asyncio.start_unix_server(self._handle, str(path))
-        self.address = str(path)
-        return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
+from .helpers import EchoServer, free_port
 
 
 @pytest.fixture

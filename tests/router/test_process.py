@@ -3,71 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import os
 import signal
 import ssl
-from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from workflow.router import AppRoute, CertFiles, RouterError, RouteTable
 
-from .conftest import EchoServer, free_port
-
-
-def self_signed(directory: Path, host: str) -> tuple[CertFiles, bytes]:
-    """Certificate files for `host` and the certificate's DER bytes."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / f"{host}.crt", directory / f"{host}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return CertFiles(cert_path, key_path), cert.public_bytes(serialization.Encoding.DER)
-
-
-async def peer_cert(port: int, server_name: str) -> bytes:
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname=server_name)
-    try:
-        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
-        writer.write(f"GET / HTTP/1.0\r\nHost: {server_name}\r\n\r\n".encode())
-        await reader.read()
-        return der
-    finally:
-        writer.close()
-
-
-async def port_open(port: int) -> bool:
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    return True
+from .helpers import EchoServer, free_port, peer_cert, port_open, self_signed
 
 
 def web(app_servers: list[EchoServer], **kwargs) -> AppRoute:
@@ -284,7 +229,8 @@ class TestProcess:
             await asyncio.sleep(0.05)
         second = make_router(listen_port=first.listen_port, tls_port=first.tls_port)
         await second.start(RouteTable())
-        assert leftover.returncode is not None or await asyncio.wait_for(leftover.wait(), 5) is not None
+        await asyncio.wait_for(leftover.wait(), 5)  # the leftover master is gone...
+        assert (await second._probe()) == second.generation  # ...and the new one serves
         assert second.running
 
     async def test_a_port_in_use_fails_start(self, make_router):
