@@ -459,6 +459,14 @@ class TestRunOnce:
         assert time.monotonic() - started < 10
         assert await scheduler.list(app_name) == []
 
+    async def test_cancelled_caller_leaves_nothing(self, scheduler: DockerScheduler, app_name: str):
+        task = asyncio.create_task(scheduler.run_once(self.run_spec(app_name, "sleep 30"), 60))
+        await wait_for(lambda: scheduler.list(app_name))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await scheduler.list(app_name) == []
+
     async def test_bad_image(self, scheduler: DockerScheduler, app_name: str):
         with pytest.raises(ImageNotFound):
             await scheduler.run_once(self.run_spec(app_name, "true", image="test/not-there"), 10)

@@ -484,15 +484,20 @@ class DockerScheduler:
             raise
 
     async def _discard(self, container_id: str) -> None:
-        """Force-remove a container, ignoring every error (cleanup path; shielded from cancellation)."""
+        """Force-remove a container, ignoring engine errors. Cleanup path: when the caller is cancelled
+        meanwhile, the removal still completes (bounded by `api_timeout`) before the cancellation goes on."""
 
         async def go() -> None:
             with contextlib.suppress(*_TRANSLATED):
                 async with asyncio.timeout(self._api_timeout):
                     await self._docker.containers.container(container_id).delete(force=True)
 
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(go())
+        task = asyncio.ensure_future(go())
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await task
+            raise
 
     async def start(self, spec: ContainerSpec, count: int) -> list[Container]:
         """Create and start `count` new containers of `spec` concurrently. All or nothing: when one fails
@@ -642,7 +647,10 @@ class DockerScheduler:
                             cause = task.exception()
                     detail = f": {_engine_message(cause)}" if cause else ""
                     raise EngineUnavailable(f"Docker engine event stream closed{detail}")
-                event = self._to_event(data)
+                try:
+                    event = self._to_event(data)
+                except (KeyError, ValueError, TypeError):  # a malformed event is skipped, not fatal
+                    continue
                 if event is not None:
                     yield event
         finally:
