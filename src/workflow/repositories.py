@@ -14,9 +14,11 @@ from .models import (
     AppPermission,
     AppSettings,
     Build,
+    Certificate,
     Config,
     Domain,
     Event,
+    Key,
     Release,
     Token,
     User,
@@ -106,6 +108,22 @@ async def collaborators(session: AsyncSession, app_id: str) -> list[str]:
 async def remove_collaborator(session: AsyncSession, app_id: str, username: str) -> None:
     await session.execute(delete(AppPermission).where(AppPermission.app_id == app_id,
                                                       AppPermission.username == username))
+
+
+async def remove_user_permissions(session: AsyncSession, username: str) -> None:
+    """A cancelled user's collaborations and SSH keys go with them (a later namesake must not
+    inherit them; upstream cascades both)."""
+    await session.execute(delete(AppPermission).where(AppPermission.username == username))
+    await session.execute(delete(Key).where(Key.owner == username))
+
+
+async def protected_rows_owned(session: AsyncSession, username: str) -> list[str]:
+    """Tables holding rows the user owns that upstream protects from the user's deletion."""
+    kinds = []
+    for model in (Build, Certificate, Config, Domain, Release, AppSettings, TLS):
+        if await session.scalar(select(model.owner).where(model.owner == username).limit(1)) is not None:
+            kinds.append(model.__tablename__)
+    return kinds
 
 
 async def transfer_owned_rows(session: AsyncSession, app_id: str, old: str, new: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Body
 from fastapi.responses import Response
 
-from ..deps import CtxDep, CurrentUser, LenientUser, SessionDep
+from ..deps import CtxDep, CurrentUser, LenientUser, OptionalUser, SessionDep
 from ..schemas import CancelIn, LoginIn, PasswdIn, RegisterIn, StatusOut, TokenOut, TokensIn, UserOut
 from ..services import users
 from .body import data_of
@@ -22,8 +22,9 @@ async def register(session: SessionDep, ctx: CtxDep, caller: LenientUser, body: 
 
 
 @router.post("/login/", response_model=TokenOut, operation_id="auth_login")
-async def login(session: SessionDep, ctx: CtxDep, body: LoginIn | None = Body(None)):
+async def login(session: SessionDep, ctx: CtxDep, _caller: OptionalUser, body: LoginIn | None = Body(None)):
     """Exchange username and password for the user's API token."""
+    # DRF authenticates every request: a bad `Authorization: token` header is a 401 here too.
     return TokenOut(token=await users.login(session, ctx.cipher, data_of(body)))
 
 

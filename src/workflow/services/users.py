@@ -102,6 +102,10 @@ async def cancel(session: AsyncSession, caller: User, data: dict[str, Any]) -> N
     user = await _target(session, caller, data.get("username"))
     if await repo.count_apps_owned(session, user.username):
         raise Conflict(f"{user.username} still has applications assigned. Delete or transfer ownership")
+    protected = await repo.protected_rows_owned(session, user.username)
+    if protected:  # upstream: ProtectedError -> 409
+        raise Conflict(f"{user.username} still owns objects ({', '.join(protected)}) and cannot be deleted")
+    await repo.remove_user_permissions(session, user.username)
     await session.delete(user)
 
 
