@@ -40,7 +40,8 @@ async def get_session(ctx: CtxDep) -> AsyncIterator[AsyncSession]:
         raise ServiceUnavailable() from exc
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": committed before the response is sent, so a client's next request sees the change.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def _authenticate(header: str | None, session: AsyncSession) -> User | None:
