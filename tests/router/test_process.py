@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from workflow.router import AppRoute, CertFiles, RouterError, RouteTable
+from workflow.router.nginx_config import GENERATION_PATH
 
 from .helpers import EchoServer, free_port, peer_cert, port_open, self_signed
 
@@ -230,8 +231,23 @@ class TestProcess:
         second = make_router(listen_port=first.listen_port, tls_port=first.tls_port)
         await second.start(RouteTable())
         await asyncio.wait_for(leftover.wait(), 5)  # the leftover master is gone...
-        assert (await second._probe()) == second.generation  # ...and the new one serves
+        async with httpx.AsyncClient(trust_env=False) as client:  # ...and the new one serves
+            response = await client.get(f"http://127.0.0.1:{second.listen_port}{GENERATION_PATH}")
+        assert response.text.strip() == str(second.generation)
         assert second.running
+
+    async def test_large_logs_are_rotated(self, make_router, app_servers):
+        router = make_router(max_log_bytes=1000, housekeeping_interval=0.05)
+        await router.start(RouteTable([web(app_servers)]))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{router.listen_port}", trust_env=False) as c:
+            for _ in range(30):
+                await c.get("/", headers={"Host": "web.example.test"})
+        rotated = router.prefix / "logs" / "access.log.1"
+        for _ in range(100):
+            if rotated.exists():
+                break
+            await asyncio.sleep(0.05)
+        assert rotated.exists()
 
     async def test_a_port_in_use_fails_start(self, make_router):
         import socket

@@ -94,6 +94,8 @@ class NginxRouter:
         start_timeout: float = 15.0,
         reload_timeout: float = 15.0,
         stop_timeout: float = 10.0,
+        max_log_bytes: int = 64 * 1024 * 1024,
+        housekeeping_interval: float = 60.0,
     ):
         self.prefix = Path(data_dir).resolve() / "nginx"
         self.config_path = self.prefix / "nginx.conf"
@@ -114,6 +116,8 @@ class NginxRouter:
         self.start_timeout = start_timeout
         self.reload_timeout = reload_timeout
         self.stop_timeout = stop_timeout
+        self.max_log_bytes = max_log_bytes
+        self.housekeeping_interval = housekeeping_interval
 
         self.reloads = 0  # graceful reloads that went live
         self.restarts = 0  # masters started again after an unexpected exit
@@ -122,6 +126,7 @@ class NginxRouter:
         self._live_text: str | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._stderr_task: asyncio.Task[None] | None = None
+        self._drains: set[asyncio.Task[None]] = set()
         self._stderr_tail: deque[str] = deque(maxlen=40)
         self._supervisor: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -221,6 +226,18 @@ class NginxRouter:
             self._proc = None
             self._started = False
 
+    async def rotate_logs(self) -> None:
+        """Move `logs/*.log` aside to `*.log.1` (dropping the previous ones) and have nginx reopen them."""
+        pid = self.pid
+        if pid is None:
+            return
+        logs = self.prefix / "logs"
+        for name in ("access.log", "error.log"):
+            with contextlib.suppress(FileNotFoundError):
+                await asyncio.to_thread(os.replace, logs / name, logs / f"{name}.1")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGUSR1)
+
     # ---------------------------------------------------------------- config
 
     def _make_dirs(self) -> None:
@@ -313,6 +330,8 @@ class NginxRouter:
             os.close(write_fd)
         self._proc = proc
         self._stderr_task = asyncio.create_task(self._drain(read_fd), name="nginx-stderr")
+        self._drains.add(self._stderr_task)
+        self._stderr_task.add_done_callback(self._drains.discard)
         try:
             await self._wait_live(proc, self.generation, self.start_timeout, "start")
         except BaseException:
@@ -332,7 +351,12 @@ class NginxRouter:
             proc = self._proc
             if proc is None:
                 return
-            code = await proc.wait()
+            waiter = asyncio.ensure_future(proc.wait())
+            while not waiter.done():
+                await asyncio.wait({waiter}, timeout=self.housekeeping_interval)
+                if not waiter.done() and await asyncio.to_thread(self._logs_too_large):
+                    await self.rotate_logs()
+            code = waiter.result()
             if self._stopping:
                 return
             async with self._lock:
@@ -349,6 +373,13 @@ class NginxRouter:
                     logger.error("Restarting nginx failed: %s", exc.message)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
+
+    def _logs_too_large(self) -> bool:
+        sizes = []
+        for name in ("access.log", "error.log"):
+            with contextlib.suppress(OSError):
+                sizes.append((self.prefix / "logs" / name).stat().st_size)
+        return any(size > self.max_log_bytes for size in sizes)
 
     async def _wait_live(
         self, proc: asyncio.subprocess.Process, generation: int, timeout: float, what: str
