@@ -12,6 +12,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 need_pkgs=()
 command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v nginx >/dev/null || need_pkgs+=(nginx)
+command -v curl >/dev/null || need_pkgs+=(curl)
 if [ "$want_test" = 1 ]; then
   command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
   dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
