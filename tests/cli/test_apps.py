@@ -232,3 +232,12 @@ def test_transfer(deis, profile, api):
     assert result.exit_code == 0, result.output
     assert result.stdout == "Transferring myapp to carol... done\n"
     assert sent_json(route.calls[0].request) == {"owner": "carol"}
+
+
+def test_expand_url():
+    from cli.commands.apps import expand_url
+
+    assert expand_url("deis.example.com", "myapp") == "myapp.example.com"
+    assert expand_url("deis.example.com:8000", "myapp") == "myapp.example.com:8000"
+    assert expand_url("localhost:8000", "myapp") == "myapp.localhost:8000"
+    assert expand_url("deis.example.com", "www.x.org") == "www.x.org"

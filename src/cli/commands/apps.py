@@ -55,9 +55,14 @@ def list_(limit: LimitOpt = None, json_: JsonOpt = False) -> None:
 
 
 def expand_url(host: str, domain: str) -> str:
-    """A bare domain (no dot) replaces the controller host's first label."""
+    """A bare domain (no dot) replaces the controller host's first label (`deis.example.com` →
+    `APP.example.com`). A dotless controller host such as `localhost:8000` (Workflow's default platform
+    domain) gets the app prefixed instead, where the Go CLI would drop the host altogether."""
     if "." in domain:
         return domain
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+    if "." not in name:
+        return f"{domain}.{host}"
     parts = host.split(".")
     parts[0] = domain
     return ".".join(parts)
