@@ -33,7 +33,8 @@ from cli.errors import CLIError
 
 app = typer.Typer(
     name="deis",
-    help="The Deis Workflow command-line client: manage apps on a Workflow controller.",
+    help="The Deis Workflow command-line client: manage apps on a Workflow controller.\n\n"
+    "Shortcuts such as `create`, `pull`, `scale`, `ps` or `config` are listed by `deis shortcuts`.",
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -42,6 +43,7 @@ app = typer.Typer(
 )
 
 _PASSTHROUGH = {"allow_interspersed_args": False, "ignore_unknown_options": True}
+SHORTCUTS: dict[str, str] = {}
 
 
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,6 +56,12 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
         except CLIError as exc:
             output.fail(exc.message)
             raise typer.Exit(exc.exit_code) from None
+        except ValueError as exc:  # e.g. a body that is not the JSON the contract promises
+            output.fail(f"unexpected answer from the controller: {exc}")
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            output.fail(str(exc))
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             output.line()
             raise typer.Exit(130) from None
@@ -65,6 +73,7 @@ def register(func: Callable[..., Any], name: str, *aliases: str, context: dict |
     guarded = _guard(func)
     app.command(name, context_settings=context)(guarded)
     for alias in aliases:
+        SHORTCUTS[alias] = name
         app.command(alias, hidden=True, context_settings=context)(guarded)
 
 
@@ -126,6 +135,11 @@ def help_(
             output.write(sub.get_help(sub_ctx) + "\n")
         return
     output.write(group.get_help(root_ctx) + "\n")
+
+
+def shortcuts() -> None:
+    """Lists the shortcuts (aliases) for commands."""
+    output.line("".join(f"{alias} -> {SHORTCUTS[alias]}\n" for alias in sorted(SHORTCUTS)))
 
 
 # auth
@@ -214,6 +228,7 @@ register(keys.add, "keys:add")
 register(keys.remove, "keys:remove")
 # meta
 register(version, "version")
+register(shortcuts, "shortcuts")
 register(help_, "help")
 
 

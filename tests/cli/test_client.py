@@ -250,3 +250,19 @@ def test_no_spinner_when_piped(monkeypatch):
     with output.spinner(interval=0.01):
         pass
     assert buffer.getvalue() == ""
+
+
+def test_shortcuts_list(deis):
+    result = deis("shortcuts")
+    assert result.exit_code == 0
+    assert "create -> apps:create\n" in result.stdout
+    assert "pull -> builds:create\n" in result.stdout
+    assert "scale -> ps:scale\n" in result.stdout
+    assert result.stdout.endswith("\n\n")
+
+
+def test_malformed_answer(deis, profile, api):
+    api.get("/v2/apps/myapp/").mock(return_value=reply(200, text="not json"))
+    result = deis("info")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unexpected answer from the controller: ")
