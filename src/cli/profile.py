@@ -34,15 +34,14 @@ def profile_path(config: str | None = None) -> str:
 
 
 def normalize_controller(url: str) -> str:
-    """Default scheme http://, host lower-cased, no trailing slash."""
+    """Default scheme http://, host lower-cased; any path is dropped, as the SDK replaces it anyway."""
     url = url.strip()
     if "://" not in url:
         url = "http://" + url
     parts = urlsplit(url)
     if not parts.netloc:
         raise CLIError(f"{url} is not a valid controller URL")
-    path = parts.path.rstrip("/")
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), "", "", ""))
 
 
 @dataclass

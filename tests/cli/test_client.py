@@ -174,6 +174,7 @@ class TestProfilePaths:
             ("http://deis.example.com/", "http://deis.example.com"),
             ("https://Deis.example.com:8443", "https://deis.example.com:8443"),
             ("localhost:8000", "http://localhost:8000"),
+            ("http://deis.example.com/some/prefix", "http://deis.example.com"),
         ],
     )
     def test_normalize(self, given, stored):
