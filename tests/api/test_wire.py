@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 
 from tests.conftest import register
 from workflow import security
+from workflow.config import Settings
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
@@ -86,6 +88,36 @@ async def test_healthz_other_methods_405(client):
     r = await client.post("/healthz")
     assert r.status_code == 405
     assert r.json() == {"detail": 'Method "POST" not allowed.'}
+    assert_versions(r)
+
+
+async def test_readiness_is_503_when_the_database_is_unusable(tmp_path):
+    from workflow.main import create_app
+
+    broken = Settings(data_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db",
+                      secret_key="s", router_enabled=False, scheduler_enabled=False)
+    application = create_app(broken)
+    async with application.router.lifespan_context(application):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
+                                     base_url="http://testserver") as c:
+            r = await c.get("/readiness")
+            assert r.status_code == 503
+            assert r.headers["content-type"].startswith("text/plain")
+            assert_versions(r)
+            assert (await c.get("/healthz")).status_code == 200
+
+
+async def test_unexpected_error_is_500_server_error(app):
+    async def boom():
+        raise RuntimeError("kaput")
+
+    app.add_api_route("/v2/test-boom/", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        r = await c.get("/v2/test-boom/")
+    assert r.status_code == 500
+    assert r.json() == {"detail": "Server Error"}
+    assert "kaput" not in r.text
     assert_versions(r)
 
 
@@ -319,6 +351,16 @@ async def test_pagination_envelope_and_links(client, alice):
     body = r.json()
     assert body["count"] == 5 and body["results"] == [] and body["next"] is None
     assert body["previous"] is not None
+
+
+async def test_bad_offset_means_0(client, alice):
+    for i in range(2):
+        await client.post("/v2/apps/", json={"id": f"off-{i}"}, headers=alice[1])
+    for offset in ("-5", "abc"):
+        r = await client.get(f"/v2/apps/?limit=1&offset={offset}", headers=alice[1])
+        body = r.json()
+        assert [a["id"] for a in body["results"]] == ["off-0"]
+        assert body["previous"] is None
 
 
 @pytest.mark.parametrize("limit", ["0", "-3", "abc", ""])
