@@ -294,6 +294,23 @@ async def test_transfer_by_owner(client, app, alice, bob, carol):
     assert [a["id"] for a in (await client.get("/v2/apps/", headers=bob[1])).json()["results"]] == ["moving"]
 
 
+async def test_transfer_touches_updated(client, app, alice, bob):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    await create(client, alice[1], "dated")
+    old = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+    async with app.state.ctx.sessions() as session:
+        await session.execute(update(App).where(App.id == "dated").values(created=old, updated=old))
+        await session.commit()
+    assert (await client.post("/v2/apps/dated/", json={"owner": "bob"}, headers=alice[1])).status_code == 200
+    body = (await client.get("/v2/apps/dated/", headers=bob[1])).json()
+    assert body["created"] == "2020-01-02T03:04:05Z"
+    assert body["updated"] != "2020-01-02T03:04:05Z"
+    assert TIMESTAMP.match(body["updated"])
+
+
 async def test_transfer_by_admin(client, app, admin, alice, bob):
     await create(client, alice[1], "seized")
     r = await client.post("/v2/apps/seized", json={"owner": "bob"}, headers=admin[1])

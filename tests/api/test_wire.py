@@ -48,8 +48,13 @@ async def test_version_headers_on_every_kind_of_response(client, alice):
         await client.get("/v2/apps/missing/", headers=auth),  # 404 lookup miss
         await client.get("/v2/users/", headers=auth),  # 403
         await client.delete("/v2/auth/cancel/", headers={"Authorization": "token nope"}),  # 401 bad token
+        await client.post("/v2/apps/", json={"id": "hdr"}, headers=auth),  # 201
+        await client.post("/v2/apps/hdr/", json={"owner": "alice"}, headers=auth),  # 200 empty
+        await client.delete("/v2/apps/hdr/", headers=auth),  # 204
+        await client.post("/v2/auth/register/", json={}),  # 400 field errors
     ]
-    assert [r.status_code for r in responses] == [200, 200, 200, 401, 200, 404, 405, 400, 404, 403, 401]
+    assert [r.status_code for r in responses] == [200, 200, 200, 401, 200, 404, 405, 400, 404, 403, 401,
+                                                  201, 200, 204, 400]
     for r in responses:
         assert_versions(r)
 

@@ -11,7 +11,7 @@ from .. import repositories as repo
 from ..config import Settings
 from ..domain.appnames import generate_app_name
 from ..errors import FieldErrors, NotFound
-from ..models import TLS, App, AppSettings, Config, Domain, Release, User
+from ..models import TLS, App, AppSettings, Config, Domain, Release, User, utcnow
 
 APP_ID_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 APP_ID_TEXT = ("App name must start with an alphabetic character, cannot end with a hyphen and can only "
@@ -64,6 +64,7 @@ async def transfer(session: AsyncSession, app: App, new_owner: str) -> None:
     old = app.owner
     await repo.transfer_owned_rows(session, app.id, old, user.username)
     app.owner = user.username
+    app.updated = utcnow()  # upstream's auto_now
 
 
 async def destroy(session: AsyncSession, ctx, app: App) -> None:
