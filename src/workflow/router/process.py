@@ -342,8 +342,8 @@ class NginxRouter:
     async def _restart(self) -> None:
         old = self._proc
         await self._kill_group(old)  # its workers may outlive it and hold the port
-        self.restarts += 1
         await self._spawn()
+        self.restarts += 1
 
     async def _supervise(self) -> None:
         backoff = 0.5
@@ -465,6 +465,11 @@ class NginxRouter:
             os.killpg(proc.pid, signal.SIGKILL)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), 5)
+        # Orphaned workers are reaped by init a moment later; until then they hold the listening ports.
+        for _ in range(100):
+            if not self._group_alive(proc.pid):
+                break
+            await asyncio.sleep(0.02)
 
     async def _stop_leftover_master(self) -> None:
         """Stop a master a previous run of the platform left behind (found through our pid file)."""
