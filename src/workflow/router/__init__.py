@@ -1,6 +1,16 @@
 """The router: the route table, its nginx config, and the nginx process serving the public port."""
 
+from workflow.router.certs import prune_certificates, store_certificate
 from workflow.router.process import NginxRouter
 from workflow.router.table import AppRoute, CertFiles, InvalidRoute, RouterError, RouteTable
 
-__all__ = ["AppRoute", "CertFiles", "InvalidRoute", "NginxRouter", "RouteTable", "RouterError"]
+__all__ = [
+    "AppRoute",
+    "CertFiles",
+    "InvalidRoute",
+    "NginxRouter",
+    "RouteTable",
+    "RouterError",
+    "prune_certificates",
+    "store_certificate",
+]

@@ -36,6 +36,7 @@ logger = logging.getLogger("workflow.router")
 
 _DEFAULT_USER = object()
 _LOG_PREFIX = re.compile(r"^(nginx: )?(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?")
+_LEVEL = re.compile(r"^\[\w+\] (\d+#\d+: )?")
 
 
 def _platform_user() -> str | None:
@@ -257,7 +258,9 @@ class NginxRouter:
         code, output = await self._run_nginx("-t", "-c", str(candidate))
         if code != 0:
             await asyncio.to_thread(candidate.unlink, True)
-            errors = [_clean(line) for line in output.splitlines() if "[emerg]" in line or "[crit]" in line]
+            errors = [
+                _LEVEL.sub("", _clean(line)) for line in output.splitlines() if "[emerg]" in line or "[crit]" in line
+            ]
             detail = "; ".join(errors) or _clean(output.strip().splitlines()[-1] if output.strip() else "")
             raise RouterError(f"nginx rejected the configuration: {detail}")
         await asyncio.to_thread(os.replace, candidate, self.config_path)

@@ -1,0 +1,69 @@
+"""Certificate files for the router: PEM text from the database → files nginx reads.
+
+File names carry a hash of the content, so a replaced certificate gets a new path: the rendered config
+changes and the router reloads (an unchanged config is not reloaded, and nginx reads certificates only
+when it loads its config). Keys are written 0600.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from workflow.router.table import CertFiles, InvalidRoute
+
+_NAME_RE = re.compile(r"^[a-z0-9-]{1,64}$")
+
+
+def _write(path: Path, data: str, mode: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def _store(directory: Path, name: str, certificate: str, key: str) -> CertFiles:
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256((certificate + "\0" + key).encode()).hexdigest()[:16]
+    cert_path = directory / f"{name}-{digest}.crt"
+    key_path = directory / f"{name}-{digest}.key"
+    if not key_path.exists():
+        _write(key_path, key, 0o600)
+    if not cert_path.exists():
+        _write(cert_path, certificate, 0o644)
+    return CertFiles(cert_path, key_path)
+
+
+async def store_certificate(
+    directory: str | os.PathLike[str], name: str, certificate: str, key: str
+) -> CertFiles:
+    """Write a PEM certificate chain and key under `directory` (idempotent); returns their paths."""
+    if not _NAME_RE.match(name):
+        raise InvalidRoute(f"Certificate name {name!r} is not valid")
+    return await asyncio.to_thread(_store, Path(directory), name, certificate, key)
+
+
+def _prune(directory: Path, keep: list[CertFiles]) -> int:
+    if not directory.is_dir():
+        return 0
+    kept = {Path(p).resolve() for files in keep for p in (files.cert_path, files.key_path)}
+    removed = 0
+    for path in directory.iterdir():
+        if path.suffix in (".crt", ".key") and path.resolve() not in kept:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+async def prune_certificates(directory: str | os.PathLike[str], keep: Iterable[CertFiles]) -> int:
+    """Delete the certificate files under `directory` that `keep` does not name; returns how many.
+
+    Call it after the router applied a table that no longer uses them.
+    """
+    return await asyncio.to_thread(_prune, Path(directory), list(keep))
