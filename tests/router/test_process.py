@@ -259,3 +259,58 @@ class TestProcess:
                 await router.start(RouteTable())
         assert "in use" in caught.value.message
         assert not router.running
+
+
+class SlowApi:
+    """A stand-in API whose answer comes in two chunks, `pause` seconds apart."""
+
+    def __init__(self, pause: float):
+        self.pause = pause
+        self.second_chunk_sent = asyncio.Event()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        writer.write(b"6\r\nfirst\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(self.pause)
+        self.second_chunk_sent.set()
+        writer.write(b"7\r\nsecond\n\r\n0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+
+class TestApiProxying:
+    async def test_api_responses_stream_unbuffered(self, make_router, tmp_path):
+        api = SlowApi(pause=1.0)
+        server = await asyncio.start_unix_server(api.handle, str(tmp_path / "slow.sock"))
+        router = make_router(api_socket_path=tmp_path / "slow.sock")
+        await router.start(RouteTable())
+        try:
+            async with httpx.AsyncClient(trust_env=False, timeout=10) as c:
+                url = f"http://127.0.0.1:{router.listen_port}/v2/apps/x/logs"
+                async with c.stream("GET", url, headers={"Host": "localhost"}) as response:
+                    chunks = response.aiter_text()
+                    assert (await anext(chunks)).startswith("first")
+                    assert not api.second_chunk_sent.is_set()
+                    rest = "".join([chunk async for chunk in chunks])
+            assert "second" in rest
+        finally:
+            server.close()
+
+    async def test_a_request_in_flight_survives_a_reload(self, make_router, tmp_path, app_servers):
+        api = SlowApi(pause=1.0)
+        server = await asyncio.start_unix_server(api.handle, str(tmp_path / "slow.sock"))
+        router = make_router(api_socket_path=tmp_path / "slow.sock")
+        await router.start(RouteTable())
+        try:
+            async with httpx.AsyncClient(trust_env=False, timeout=10) as c:
+                url = f"http://127.0.0.1:{router.listen_port}/v2/apps/x/builds/"
+                deploy = asyncio.create_task(c.post(url, headers={"Host": "localhost"}))
+                await asyncio.sleep(0.2)
+                await router.apply(RouteTable([web(app_servers)]))  # the deploy switches the router
+                response = await deploy
+            assert response.status_code == 200
+            assert response.text == "first\nsecond\n"
+        finally:
+            server.close()
