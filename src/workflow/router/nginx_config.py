@@ -33,6 +33,7 @@ GENERATION_PATH = "/__workflow_router_generation"
 API_READ_TIMEOUT_S = 1200
 APP_READ_TIMEOUT_S = 1200
 CONNECT_TIMEOUT_S = 5
+WORKER_CONNECTIONS = 4096
 # Old workers finish in-flight requests after a reload; a deploy is itself a request that reloads the
 # router, so this must outlast the longest API request.
 WORKER_SHUTDOWN_TIMEOUT_S = API_READ_TIMEOUT_S + 100
@@ -257,9 +258,10 @@ def render(
     conf.line(f"error_log {_path('error log', prefix / 'logs' / 'error.log')} warn;")
     conf.line("error_log stderr warn;")
     conf.line(f"worker_shutdown_timeout {WORKER_SHUTDOWN_TIMEOUT_S}s;")
+    conf.line(f"worker_rlimit_nofile {2 * WORKER_CONNECTIONS + 2048};  # a proxied request holds two fds")
     conf.line()
     conf.open("events")
-    conf.line("worker_connections 4096;")
+    conf.line(f"worker_connections {WORKER_CONNECTIONS};")
     conf.close()
     conf.line()
     conf.open("http")
