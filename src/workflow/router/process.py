@@ -188,7 +188,7 @@ class NginxRouter:
             if self._applied >= seq:
                 return  # a reload that started after our call went live
             if self._failed >= seq and self._failure is not None:
-                raise RouterError(self._failure.message)
+                raise type(self._failure)(self._failure.message)  # our table went down with that reload
             if self._stopping:
                 raise RouterError("The router is not running")
             seq, latest = self._requested, self._latest
