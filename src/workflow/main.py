@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import apps, appsettings, auth, builds, domains, meta, pods, releases, users
+from .api import apps, appsettings, auth, builds, config, domains, meta, pods, releases, users
 from .api.wire import WireMiddleware, install_error_handlers
 from .config import Settings
 from .context import Context
@@ -47,6 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(WireMiddleware)
     app.include_router(meta.health)
-    for module in (meta, auth, users, apps, builds, releases, pods, domains, appsettings):
+    for module in (meta, auth, users, apps, builds, releases, pods, config, domains, appsettings):
         app.include_router(module.router)
     return app

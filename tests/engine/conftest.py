@@ -3,6 +3,7 @@ on free ports, and the API through ASGITransport."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import uuid
@@ -30,11 +31,19 @@ def test_images() -> None:
     subprocess.run(["bash", str(ROOT / "scripts" / "build-test-images.sh")], check=True)
 
 
+@pytest.fixture(scope="session")
+def network() -> str:
+    """One platform network per test session: the reconciler of one session must not see another's."""
+    name = f"workflow-test-{os.getpid()}"
+    yield name
+    subprocess.run(["docker", "network", "rm", name], capture_output=True)
+
+
 @pytest.fixture
-def engine_settings(database_url, tmp_path: Path, test_images) -> Settings:
+def engine_settings(database_url, tmp_path: Path, test_images, network) -> Settings:
     return Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret",
                     registration_mode="enabled", port=free_port(), tls_port=free_port(),
-                    docker_network="workflow-test", deploy_timeout=8, stop_grace_seconds=2,
+                    docker_network=network, deploy_timeout=8, stop_grace_seconds=2,
                     reconcile_interval=1.0)
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import Body, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from .. import repositories as repo
 from ..deps import AppDep, CtxDep, CurrentUser, SessionDep, require_owner_or_admin
-from ..schemas import AppCreateIn, AppOut, AppUpdateIn, Page
-from ..services import apps
+from ..schemas import AppCreateIn, AppOut, AppUpdateIn, Page, RunIn, RunOut
+from ..services import apps, logs, releases
 from .body import data_of
-from .wire import DeisRouter, empty, page_body, page_params
+from .wire import DeisRouter, empty, page_body, page_params, plain
 
 router = DeisRouter(prefix="/v2/apps", tags=["apps"])
 
@@ -52,3 +52,28 @@ async def destroy_app(app: AppDep, session: SessionDep, ctx: CtxDep, user: Curre
     require_owner_or_admin(app, user)
     await apps.destroy(session, ctx, app)
     return Response(status_code=204)
+
+
+@router.get("/{id}/logs", response_class=PlainTextResponse, operation_id="apps_logs",
+            responses={200: {"content": {"text/plain": {}}, "description": "log lines, oldest first"},
+                       204: {"description": "no log lines"}})
+async def app_logs(app: AppDep, ctx: CtxDep, log_lines: str | None = None, follow: bool = False):
+    """The app's container output and platform events, merged in time order. `follow=true` streams."""
+    try:
+        count = int(log_lines) if log_lines is not None else 100
+    except ValueError:
+        count = 100
+    if follow:
+        return StreamingResponse(logs.follow(ctx, app, count), media_type="text/plain")
+    text = await logs.recent(ctx, app, count)
+    if not text:
+        return Response(status_code=204)
+    return plain(text)
+
+
+@router.post("/{id}/run", response_model=RunOut, operation_id="apps_run")
+async def run_command(app: AppDep, session: SessionDep, ctx: CtxDep, user: CurrentUser,
+                      body: RunIn | None = Body(None)):
+    """Run a one-off command in a new container of the current release; answers with its output."""
+    exit_code, output = await releases.run(session, ctx, app, user, data_of(body))
+    return RunOut(exit_code=exit_code, output=output)

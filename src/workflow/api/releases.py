@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Body, Request
 
 from .. import repositories as repo
-from ..deps import AppDep, SessionDep
+from ..deps import AppDep, CtxDep, CurrentUser, SessionDep
 from ..errors import NotFound
-from ..schemas import Page, ReleaseOut
+from ..schemas import Page, ReleaseOut, RollbackIn, VersionOut
+from ..services import releases
+from .body import data_of
 from .wire import DeisRouter, page_body, page_params
 
 router = DeisRouter(prefix="/v2/apps/{id}/releases", tags=["releases"])
@@ -28,3 +30,10 @@ async def get_release(version: str, app: AppDep, session: SessionDep):
     if release is None:
         raise NotFound("Release")
     return ReleaseOut.of(release)
+
+
+@router.post("/rollback/", status_code=201, response_model=VersionOut, operation_id="releases_rollback")
+async def rollback(app: AppDep, session: SessionDep, ctx: CtxDep, user: CurrentUser,
+                   body: RollbackIn | None = Body(None)):
+    """Roll back to a release (default: the one before the current): a new release, redeployed."""
+    return VersionOut(version=await releases.rollback(session, ctx, app, user, data_of(body)))

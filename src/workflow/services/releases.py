@@ -144,3 +144,66 @@ async def create_build(session: AsyncSession, ctx, app: App, user: User, data: d
         await deploy_release(session, ctx, app, release, build, config, structure, info,
                              f"{user.username} deployed {build.uuid[:7]} which failed")
     return build
+
+
+async def rollback(session: AsyncSession, ctx, app: App, user: User, data: dict[str, Any]) -> int:
+    """A new release copying the target's build and config; redeployed when the app runs a build."""
+    async with ctx.locks(app.id):
+        await session.refresh(app)
+        current, _, current_build = await current_state(session, app)
+        raw = data.get("version")
+        try:
+            target_version = int(raw) if raw is not None else current.version - 1
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(f"version must be an integer: {raw!r}") from exc
+        if target_version < 1:
+            raise BadRequest("version cannot be below 0")
+        if target_version == 1:
+            raise BadRequest("Cannot roll back to initial release.")
+        target = await repo.release_by_version(session, app.id, target_version)
+        if target is None:
+            raise BadRequest("Release matching query does not exist.")
+        if target.failed:
+            raise BadRequest("Cannot roll back to failed release.")
+        config = await repo.get_config(session, target.config_uuid)
+        build = await repo.get_build(session, target.build_uuid)
+        release = Release(app_id=app.id, owner=user.username, version=await next_version(session, app.id),
+                          config_uuid=target.config_uuid, build_uuid=target.build_uuid,
+                          summary=f"{user.username} rolled back to v{target_version}")
+        info = None
+        if current_build is not None and build is not None:
+            deploy.require_scheduler(ctx)
+            info = await pull_image(ctx, build.image, config)
+        session.add(release)
+        await session.commit()
+        if current_build is not None and build is not None:
+            await deploy_release(session, ctx, app, release, build, config, dict(app.structure or {}), info,
+                                 f"{current.owner} performed roll back to a release that failed")
+        return release.version
+
+
+async def run(session: AsyncSession, ctx, app: App, user: User, data: dict[str, Any]) -> tuple[int, str]:
+    """`deis run`: an ephemeral container of the current release running `/bin/bash -c <command>`."""
+    command = data.get("command")
+    if not command or not isinstance(command, str):
+        raise BadRequest("command is a required field")
+    release, config, build = await current_state(session, app)
+    if build is None:
+        raise BadRequest("No build associated with this release to run this command")
+    deploy.require_scheduler(ctx)
+    info = await pull_image(ctx, build.image, config)
+    port = None
+    try:
+        port = deploy.release_port(config, info, False)
+    except BadRequest:
+        pass
+    spec = deploy.ContainerSpec(
+        app=app.id, proc_type=deploy.RUN_TYPE, version=release.version, image=build.image,
+        env=deploy.env_for(app, release, build, config, port), entrypoint=["/bin/bash", "-c"], command=[command],
+        resources=deploy.resources_for(config, "cmd"), stop_grace_seconds=0)
+    await record_event(session, app.id, f"{user.username} runs '{command}'")
+    await session.commit()
+    try:
+        return await ctx.scheduler.run_once(spec, ctx.settings.run_timeout)
+    except SchedulerError as exc:
+        raise_unavailable(exc)
