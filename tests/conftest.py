@@ -45,6 +45,16 @@ def make_database(url: str | None, directory: Path) -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Still argon2, with minimal cost: registration and login would dominate the run time otherwise."""
+    from argon2 import PasswordHasher
+
+    from workflow import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     return make_database(os.environ.get("WORKFLOW_TEST_DATABASE_URL"), tmp_path_factory.mktemp("db"))

@@ -6,11 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from tests.conftest import register
-from workflow import security
 from workflow.domain.appnames import ADJECTIVES, NOUNS
 from workflow.models import TLS, App, AppPermission, AppSettings, Build, Config, Domain, Release
 
@@ -23,10 +21,6 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 APP_ROWS = (Config, Release, AppSettings, TLS, Domain, AppPermission, Build)
 
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

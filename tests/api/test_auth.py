@@ -6,11 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
 from tests.conftest import register
-from workflow import security
 from workflow.config import Settings
 from workflow.models import App, AppPermission, Config, Key, Token, User
 
@@ -23,10 +21,6 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 USER_KEYS = {"username", "email", "first_name", "last_name", "is_superuser", "is_staff", "is_active",
              "last_login", "date_joined", "groups", "user_permissions"}
 
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

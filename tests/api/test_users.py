@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from tests.conftest import register
-from workflow import security
 from workflow.models import User
 
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
@@ -15,10 +13,6 @@ NO_USER = "No User matches the given query."
 USER_KEYS = {"username", "email", "first_name", "last_name", "is_superuser", "is_staff", "is_active",
              "last_login", "date_joined", "groups", "user_permissions"}
 
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 async def flags(app, username: str) -> tuple[bool, bool]:

@@ -7,20 +7,13 @@ import re
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 
 from tests.conftest import register
-from workflow import security
 from workflow.config import Settings
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Still argon2, but with minimal cost: registration and login dominate the run time otherwise."""
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def assert_versions(r) -> None:

@@ -590,6 +590,8 @@ class DockerScheduler:
                 when = lines[-1][0] if lines else datetime.now(UTC)
                 text = raw
             lines.append((when, text))
+        # The engine interleaves stdout and stderr per stream; order them by time (stable for equal times).
+        lines.sort(key=lambda line: line[0])
         return lines
 
     async def run_once(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:  # noqa: ASYNC109
