@@ -227,6 +227,38 @@ class NginxRouter:
             self._proc = None
             self._started = False
 
+    def _draining_workers(self) -> list[int]:
+        """Workers of earlier configs still finishing in-flight requests (nginx retitles them)."""
+        master = self.pid
+        if master is None:
+            return []
+        found = []
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+                if ppid != master:
+                    continue
+                with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                    if b"shutting down" in cmdline.read():
+                        found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        return found
+
+    async def wait_drained(self, timeout: float) -> bool:
+        """Wait (at most `timeout` s) until workers of replaced configs have finished their requests, so
+        containers that left the table can be stopped without cutting a request. True when drained."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while await asyncio.to_thread(self._draining_workers):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
     async def rotate_logs(self) -> None:
         """Move `logs/*.log` aside to `*.log.1` (dropping the previous ones) and have nginx reopen them."""
         pid = self.pid

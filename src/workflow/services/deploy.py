@@ -265,9 +265,12 @@ async def switch_and_retire(ctx, app_id: str, version: int, grace: int) -> None:
 
 
 async def retire(ctx, containers: list[Container], grace: int) -> None:
-    """Containers already out of the router: SIGTERM, then SIGKILL after the grace period."""
+    """Containers already out of the router: drained of in-flight requests, then SIGTERM, then SIGKILL
+    after the grace period."""
     if not containers:
         return
+    if ctx.routes is not None:
+        await ctx.routes.drain(grace)
     await ctx.scheduler.remove(containers, grace_seconds=grace)
     if ctx.routes is not None:
         ctx.routes.ready.difference_update(c.id for c in containers)

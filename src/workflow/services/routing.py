@@ -59,3 +59,8 @@ class RouteSync:
         """Render and apply the whole table; returns once the router serves it."""
         if self.router is not None:
             await self.router.apply(await self.table())
+
+    async def drain(self, timeout: float) -> None:
+        """Until requests in flight to containers that left the table have finished (bounded)."""
+        if self.router is not None and not await self.router.wait_drained(timeout):
+            log.warning("requests still in flight after %.0f s; stopping their containers anyway", timeout)
