@@ -151,7 +151,8 @@ class Reconciler:
                                        settings_row.routable if settings_row else True, ctx.settings)
                 for proc_type, count in missing.items():
                     try:
-                        await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout)
+                        await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout,
+                                                 probe=the_plan.readiness.get(proc_type))
                     except deploy.DeployError as exc:
                         log.warning("replacement for %s/%s failed: %s", app_id, proc_type, exc)
                 self.corrections += 1

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 
 from .conftest import app_name, host_of
@@ -79,22 +76,11 @@ async def test_run_exit_code(api, owner):
     assert r.json() == {"exit_code": 3, "output": "out\n"}
 
 
-async def test_logs_merge_events_and_follow(api, owner, platform):
+async def test_logs_merge_events(api, owner):
     name = await deployed(api, owner)
     r = await api.get(f"/v2/apps/{name}/logs?log_lines=50", headers=owner)
     assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
     assert "deis[controller]: INFO owner deployed v2" in r.text
-
-    [container] = await platform.state.ctx.scheduler.list(app=name)
-    async with api.stream("GET", f"/v2/apps/{name}/logs?follow=true&log_lines=5", headers=owner) as stream:
-        chunks = stream.aiter_text()
-        await asyncio.wait_for(chunks.__anext__(), 5)
-        marker = f"marker-{time.time()}"
-        proc = await asyncio.create_subprocess_exec(
-            "docker", "exec", container.id, "sh", "-c", f"echo {marker} > /proc/1/fd/1")
-        await proc.wait()
-        started = time.monotonic()
-        text = ""
-        while marker not in text:
-            text += await asyncio.wait_for(chunks.__anext__(), 2)
-        assert time.monotonic() - started < 1.5
+    r = await api.get(f"/v2/apps/{name}/logs?log_lines=1", headers=owner)
+    assert len(r.text.splitlines()) == 1

@@ -594,6 +594,22 @@ class DockerScheduler:
         lines.sort(key=lambda line: line[0])
         return lines
 
+    async def exec(self, container: Container, command: list[str], timeout: float) -> int:
+        """Run a command inside a running container (exec probes); its exit code."""
+        handle = self._docker.containers.container(container.id)
+        try:
+            async with asyncio.timeout(timeout):
+                execution = await handle.exec(cmd=command, stdout=True, stderr=True)
+                async with execution.start(detach=False) as stream:
+                    while await stream.read_out() is not None:
+                        pass
+                info = await execution.inspect()
+        except TimeoutError as exc:
+            raise SchedulerError(f"exec in {container.name} timed out after {timeout:g} s") from exc
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"exec in {container.name}") from exc
+        return int(info.get("ExitCode") or 0)
+
     async def run_once(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:  # noqa: ASYNC109
         """Run one ephemeral container to completion: (exit code, combined stdout+stderr).
 

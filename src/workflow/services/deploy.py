@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..domain.procfile import ROUTABLE_TYPES
 from ..errors import BadRequest, ServiceUnavailable
 from ..models import App, Build, Config, Release
 from ..scheduler.base import Container, ContainerSpec, ImageInfo, Resources, SchedulerError
 from ..schemas import format_time
+from .health import probe_for, wait_probe
 
 log = logging.getLogger("workflow.deploy")
 
@@ -37,6 +38,7 @@ class Plan:
     timeout: float
     batches: int | None
     grace: int
+    readiness: dict[str, dict] = field(default_factory=dict)  # proc type -> readiness probe
 
 
 def _int_value(values: dict, key: str, default: int | float | None) -> int | float | None:
@@ -162,8 +164,11 @@ def plan(app: App, release: Release, build: Build, config: Config, image: ImageI
         )
     batches = _int_value(values, "DEIS_DEPLOY_BATCHES", None)
     timeout = float(_int_value(values, "DEIS_DEPLOY_TIMEOUT", settings.deploy_timeout))
+    readiness = {t: p for t in specs if (p := probe_for(config.healthcheck or {}, t, "readinessProbe"))}
+    # A probe's initial delay extends the time a container has to become ready.
+    timeout += max((float(p["initialDelaySeconds"]) for p in readiness.values()), default=0.0)
     return Plan(version=release.version, specs=specs, structure=structure, timeout=timeout,
-                batches=batches if batches and batches > 0 else None, grace=int(grace))
+                batches=batches if batches and batches > 0 else None, grace=int(grace), readiness=readiness)
 
 
 # --- rolling out -------------------------------------------------------------------------------------
@@ -176,9 +181,10 @@ async def _tail(scheduler, container: Container, lines: int = 5) -> str:
         return ""
 
 
-async def wait_ready(ctx, container: Container, timeout: float) -> None:
+async def wait_ready(ctx, container: Container, timeout: float, probe: dict | None = None) -> None:
     """Until the container's process accepts TCP connections on its port at its network address (or, for
-    a container without a port, until it has stayed up for a moment). Raises DeployError."""
+    a container without a port, until it has stayed up for a moment), and its readiness probe passes.
+    Raises DeployError."""
     scheduler = ctx.scheduler
     deadline = time.monotonic() + timeout
     settle = time.monotonic() + 1.0
@@ -191,13 +197,16 @@ async def wait_ready(ctx, container: Container, timeout: float) -> None:
                               + (f": {tail}" if tail else ""))
         if container.port is None:
             if time.monotonic() >= settle and current.state == "up":
-                return
+                break
         elif current.address and await _accepts(current.address, container.port):
-            return
+            break
         if time.monotonic() >= deadline:
             what = f"nothing listens on port {container.port}" if container.port else "container is not running"
             raise DeployError(f"{what} after {timeout:g} s ({container.name})")
         await asyncio.sleep(0.1)
+    if probe is not None and current.address:
+        if not await wait_probe(ctx, current, probe, deadline):
+            raise DeployError(f"readiness probe of {container.name} did not pass within {timeout:g} s")
 
 
 async def _accepts(address: str, port: int) -> bool:
@@ -213,8 +222,8 @@ async def _accepts(address: str, port: int) -> bool:
     return True
 
 
-async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batches: int | None = None
-                      ) -> list[Container]:
+async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batches: int | None = None,
+                      probe: dict | None = None) -> list[Container]:
     """Start `count` containers of a spec (in batches) and wait until each is ready. On failure the new
     containers are removed and DeployError is raised."""
     started: list[Container] = []
@@ -224,7 +233,7 @@ async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batc
             size = min(batches or remaining, remaining)
             batch = await ctx.scheduler.start(spec, size)
             started += batch
-            await asyncio.gather(*(wait_ready(ctx, c, timeout) for c in batch))
+            await asyncio.gather(*(wait_ready(ctx, c, timeout, probe) for c in batch))
             remaining -= size
     except (DeployError, SchedulerError, asyncio.CancelledError) as exc:
         await ctx.scheduler.remove(started, grace_seconds=0)
@@ -241,7 +250,8 @@ async def roll_out(ctx, app_id: str, deploy_plan: Plan) -> None:
     new: list[Container] = []
     try:
         results = await asyncio.gather(
-            *(start_ready(ctx, deploy_plan.specs[t], n, deploy_plan.timeout, deploy_plan.batches)
+            *(start_ready(ctx, deploy_plan.specs[t], n, deploy_plan.timeout, deploy_plan.batches,
+                          deploy_plan.readiness.get(t))
               for t, n in sorted(deploy_plan.structure.items()) if n > 0 and t in deploy_plan.specs),
             return_exceptions=True)
         for result in results:

@@ -99,7 +99,7 @@ async def converge(ctx, app_id: str, the_plan: deploy.Plan) -> None:
             want = the_plan.structure.get(proc_type, 0)
             if want > len(have):
                 starts.append(deploy.start_ready(ctx, the_plan.specs[proc_type], want - len(have), the_plan.timeout,
-                                                 the_plan.batches))
+                                                 the_plan.batches, the_plan.readiness.get(proc_type)))
             elif want < len(have):
                 have.sort(key=lambda c: c.started or utcnow())
                 surplus += have[want:] if want else have
@@ -140,7 +140,8 @@ async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, n
         try:
             new = []
             for proc_type, count in structure.items():
-                new += await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout)
+                new += await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout,
+                                                probe=the_plan.readiness.get(proc_type))
         except deploy.DeployError as exc:
             await ctx.scheduler.remove(new, grace_seconds=0)
             raise ServiceUnavailable(str(exc)) from exc

@@ -10,6 +10,7 @@ from ..reconciler import Reconciler
 from ..router import NginxRouter
 from ..scheduler.base import SchedulerError
 from ..scheduler.docker import DockerScheduler
+from .health import HealthMonitor
 from .routing import RouteSync
 
 log = logging.getLogger("workflow")
@@ -44,3 +45,6 @@ async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:
     if reconciler is not None:
         reconciler.start()
         stack.push_async_callback(reconciler.stop)
+        monitor = HealthMonitor(ctx)
+        monitor.start()
+        stack.push_async_callback(monitor.stop)
