@@ -128,8 +128,10 @@ class HealthMonitor:
         ctx = self.ctx
         configs: dict[str, dict[str, Any]] = {}
         async with ctx.sessions() as session:
-            for app_id in await repo.all_app_ids(session):
-                release = await repo.current_release(session, app_id)
+            for app_id, version in list(ctx.routes.serving.items()):
+                # The serving release's probes: a deploy in progress must not judge old containers by
+                # the new release's rules.
+                release = await repo.release_by_version(session, app_id, version)
                 config = await repo.get_config(session, release.config_uuid) if release else None
                 if config is not None and config.healthcheck:
                     configs[app_id] = config.healthcheck
