@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Build the test images (tests/images/<variant>/Dockerfile, FROM scratch around Debian's static busybox and
 # bash) and push them to the local registry, so that `docker pull test/<variant>` resolves through the
-# engine's registry mirror. Also pushes test/web as gabrtv/example-go (the seed walk-through's image).
+# engine's registry mirror. Also pushes test/web as gabrtv/example-go (the seed walk-through's image), and
+# into the private registry with htpasswd auth (127.0.0.1:5001, see start-services.sh --test) as
+# test/private-web, with `docker login`; the local copy of that one is removed, so pulls go to the registry.
 #
 # Idempotent and fast: each image is also pushed under a tag derived from the hash of its inputs; when the
 # registry already holds that tag nothing is built. `--force` rebuilds and pushes everything.
 #
-# Environment: REGISTRY (default 127.0.0.1:5000), BUSYBOX (/bin/busybox), BASH_STATIC (/bin/bash-static).
+# Environment: REGISTRY (default 127.0.0.1:5000), BUSYBOX (/bin/busybox), BASH_STATIC (/bin/bash-static),
+# PRIVATE_REGISTRY_ENV (default /var/lib/workflow-test/private-registry/credentials.env).
 set -euo pipefail
 
 force=0
@@ -90,3 +93,36 @@ for variant in "${variants[@]}"; do
 done
 
 log "images ready in $registry ($built built, $(( ${#variants[@]} - built )) already there)"
+
+# --- test/private-web in the private registry -------------------------------------------------------------
+private_env="${PRIVATE_REGISTRY_ENV:-/var/lib/workflow-test/private-registry/credentials.env}"
+if [ ! -r "$private_env" ]; then
+  log "no private registry ($private_env is missing): run scripts/start-services.sh --test"
+  exit 0
+fi
+# shellcheck disable=SC1090
+. "$private_env"
+preg="$PRIVATE_REGISTRY"
+private_has() {  # tag; the password goes through curl's stdin config, never argv
+  printf 'user = "%s:%s"\n' "$PRIVATE_REGISTRY_USER" "$PRIVATE_REGISTRY_PASSWORD" | curl -fsS -o /dev/null -m 5 -K - \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$preg/v2/test/private-web/manifests/$1" 2>/dev/null
+}
+web_hash="src-$(input_hash web)"
+if [ "$force" = 1 ] || ! private_has "$web_hash" || ! private_has latest; then
+  log "pushing test/private-web to $preg"
+  source_ref="$registry/test/web:$web_hash"
+  docker image inspect "$source_ref" >/dev/null 2>&1 || docker pull -q "$source_ref" >/dev/null
+  export DOCKER_CONFIG="$ctx/docker-config"
+  printf '%s' "$PRIVATE_REGISTRY_PASSWORD" \
+    | docker login -u "$PRIVATE_REGISTRY_USER" --password-stdin "$preg" >/dev/null 2>&1 \
+    || { log "docker login $preg failed"; exit 1; }
+  for tag in "$web_hash" latest; do
+    docker tag "$source_ref" "$preg/test/private-web:$tag"
+    docker push -q "$preg/test/private-web:$tag" >/dev/null
+  done
+  docker logout "$preg" >/dev/null 2>&1 || true
+  unset DOCKER_CONFIG
+fi
+# Pulls of this image must go to the registry: never keep a local copy.
+docker rmi "$preg/test/private-web:$web_hash" "$preg/test/private-web:latest" >/dev/null 2>&1 || true

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install (when missing) and start the real services the platform and its tests need:
 # the Docker engine (with the local registry as a mirror), the local registry on 127.0.0.1:5000,
-# and — with --test — PostgreSQL. Idempotent: what already runs is left alone.
+# and — with --test — a second registry with htpasswd auth on 127.0.0.1:5001 (private-registry tests; its
+# credentials are generated once into /var/lib/workflow-test/private-registry/credentials.env) and
+# PostgreSQL. Idempotent: what already runs is left alone.
 set -euo pipefail
 
 want_test=0
@@ -47,6 +49,44 @@ YML
     >/var/lib/workflow-test/registry/log 2>&1 &
   for _ in $(seq 1 50); do registry_up && break; sleep 0.2; done
   registry_up || { log "registry did not start"; cat /var/lib/workflow-test/registry/log >&2; exit 1; }
+fi
+
+# --- private registry (htpasswd auth) on 127.0.0.1:5001, for the private-registry tests --------
+private_dir=/var/lib/workflow-test/private-registry
+private_up() {  # answers, and asks for credentials
+  [ "$(curl -sS -o /dev/null -w '%{http_code}' -m 2 http://127.0.0.1:5001/v2/ 2>/dev/null)" = 401 ]
+}
+if [ "$want_test" = 1 ] && { ! private_up || [ ! -s "$private_dir/credentials.env" ]; }; then
+  log "starting docker-registry with htpasswd auth on 127.0.0.1:5001"
+  mkdir -p "$private_dir"
+  chmod 700 "$private_dir"
+  if [ ! -s "$private_dir/credentials.env" ] || [ ! -s "$private_dir/htpasswd" ]; then
+    user=workflow
+    password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+    htpasswd -Bbn "$user" "$password" > "$private_dir/htpasswd"
+    printf 'PRIVATE_REGISTRY=127.0.0.1:5001\nPRIVATE_REGISTRY_USER=%s\nPRIVATE_REGISTRY_PASSWORD=%s\n' \
+      "$user" "$password" > "$private_dir/credentials.env"
+    chmod 600 "$private_dir/htpasswd" "$private_dir/credentials.env"
+  fi
+  cat > "$private_dir/config.yml" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $private_dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:5001
+auth:
+  htpasswd:
+    realm: workflow-private
+    path: $private_dir/htpasswd
+YML
+  # A registry already on the port (with other credentials) is replaced.
+  if private_up && pid="$(pgrep -f "docker-registry serve $private_dir/config.yml")"; then kill $pid; sleep 0.5; fi
+  nohup docker-registry serve "$private_dir/config.yml" >"$private_dir/log" 2>&1 &
+  for _ in $(seq 1 50); do private_up && break; sleep 0.2; done
+  private_up || { log "private registry did not start"; cat "$private_dir/log" >&2; exit 1; }
 fi
 
 # --- Docker engine -------------------------------------------------------------------------
