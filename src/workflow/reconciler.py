@@ -16,7 +16,7 @@ import logging
 from . import repositories as repo
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
 from .services import deploy
-from .services.releases import current_state, record_event
+from .services.releases import current_state, pull_image, record_event
 
 log = logging.getLogger("workflow.reconciler")
 
@@ -146,7 +146,7 @@ class Reconciler:
                 ctx.routes.ready.difference_update(c.id for c in dead)
             if missing:
                 settings_row = await repo.latest_settings(session, app_id)
-                info = await ctx.scheduler.pull(build.image) if "cmd" in missing else None
+                info = await pull_image(ctx, build.image, config)
                 the_plan = deploy.plan(app, release, build, config, info, missing,
                                        settings_row.routable if settings_row else True, ctx.settings)
                 for proc_type, count in missing.items():

@@ -69,3 +69,23 @@ async def test_limits_reach_the_engine(api, owner, platform):
     assert out.decode().split() == [str(128 * 1024**2), str(64 * 1024**2), "500000000", "256"]
     releases = (await api.get(f"/v2/apps/{name}/releases/", headers=owner)).json()["results"]
     assert releases[0]["summary"] == "owner changed limits for memory, cpu"
+
+
+async def test_oom_kill_is_reported_in_logs(api, owner):
+    name = app_name()
+    assert (await api.post("/v2/apps/", json={"id": name}, headers=owner)).status_code == 201
+    r = await api.post(f"/v2/apps/{name}/config/", headers=owner, json={"memory": {"hog": "24M"}})
+    assert r.status_code == 201, r.text
+    r = await api.post(f"/v2/apps/{name}/builds/", headers=owner, json={
+        "image": "test/web:latest",
+        "procfile": {"web": "httpd -f -p 8080 -h /www", "hog": "sleep 2; head -c 400m /dev/zero | tail"}})
+    assert r.status_code == 201, r.text
+    assert (await api.post(f"/v2/apps/{name}/scale/", json={"hog": 1}, headers=owner)).status_code == 204
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        text = (await api.get(f"/v2/apps/{name}/logs", headers=owner)).text
+        if "was OOM-killed" in text:
+            break
+        assert loop.time() < deadline, text
+        await asyncio.sleep(0.5)

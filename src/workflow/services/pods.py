@@ -14,7 +14,7 @@ from ..models import App, User, utcnow
 from ..scheduler.base import Container, EngineUnavailable, SchedulerError
 from ..schemas import PodOut
 from . import deploy
-from .releases import current_state, raise_unavailable, record_event
+from .releases import current_state, pull_image, raise_unavailable, record_event
 
 HIDDEN_STATES = ("down", "crashed")
 
@@ -67,7 +67,7 @@ async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) ->
         structure = {**(app.structure or {}), **wanted}
         if structure == app.structure:
             return
-        info = await ctx.scheduler.pull(build.image) if "cmd" in wanted else None
+        info = await pull_image(ctx, build.image, config)
         app_settings = await _routable(session, app)
         the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
         await converge(ctx, app.id, the_plan)
@@ -131,7 +131,7 @@ async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, n
                if c.proc_type != deploy.RUN_TYPE and (full_name is None or c.name == full_name)]
         if not old or build is None:
             return []
-        info = await ctx.scheduler.pull(build.image) if any(c.proc_type == "cmd" for c in old) else None
+        info = await pull_image(ctx, build.image, config)
         structure = {}
         for container in old:
             structure[container.proc_type] = structure.get(container.proc_type, 0) + 1
