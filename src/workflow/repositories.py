@@ -208,3 +208,67 @@ async def latest_tls(session: AsyncSession, app_id: str) -> TLS | None:
 async def recent_events(session: AsyncSession, app_id: str, limit: int) -> list[Event]:
     stmt = select(Event).where(Event.app_id == app_id).order_by(Event.created.desc(), Event.id.desc()).limit(limit)
     return list(reversed((await session.scalars(stmt)).all()))
+
+
+# --- collaborators, keys, certificates ------------------------------------------------------------
+
+
+async def add_collaborator(session: AsyncSession, app_id: str, username: str) -> None:
+    if not await is_collaborator(session, app_id, username):
+        session.add(AppPermission(app_id=app_id, username=username))
+        await session.flush()
+
+
+def keys_query(owner: str):
+    return select(Key).where(Key.owner == owner).order_by(Key.public)
+
+
+async def key_of(session: AsyncSession, owner: str, key_id: str) -> Key | None:
+    return await session.scalar(select(Key).where(Key.owner == owner, Key.id == key_id))
+
+
+async def key_id_taken(session: AsyncSession, key_id: str) -> bool:
+    return await session.scalar(select(Key.uuid).where(Key.id == key_id)) is not None
+
+
+async def public_key_taken(session: AsyncSession, public: str) -> bool:
+    return await session.scalar(select(Key.uuid).where(Key.public == public)) is not None
+
+
+def certificates_query(owner: str):
+    return select(Certificate).where(Certificate.owner == owner).order_by(Certificate.name)
+
+
+async def certificate_of(session: AsyncSession, owner: str, name: str) -> Certificate | None:
+    return await session.scalar(select(Certificate).where(Certificate.owner == owner, Certificate.name == name))
+
+
+async def certificate_name_taken(session: AsyncSession, name: str) -> bool:
+    return await session.scalar(select(Certificate.id).where(Certificate.name == name)) is not None
+
+
+async def certificates_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Certificate]:
+    if not ids:
+        return {}
+    rows = (await session.scalars(select(Certificate).where(Certificate.id.in_(list(ids))))).all()
+    return {row.id: row for row in rows}
+
+
+async def certificate_domains(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[str]]:
+    """The domain names each certificate is attached to, sorted."""
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        stmt = (select(Domain.certificate_id, Domain.domain).where(Domain.certificate_id.in_(list(ids)))
+                .order_by(Domain.domain))
+        for cert_id, name in (await session.execute(stmt)).all():
+            found[cert_id].append(name)
+    return found
+
+
+async def domain_by_name(session: AsyncSession, names: Sequence[str]) -> Domain | None:
+    """A domain of any app, by any of its spellings."""
+    return await session.scalar(select(Domain).where(Domain.domain.in_(list(names))).limit(1))
+
+
+async def detach_certificate(session: AsyncSession, cert_id: int) -> None:
+    await session.execute(update(Domain).where(Domain.certificate_id == cert_id).values(certificate_id=None))

@@ -278,3 +278,79 @@ class TLSOut(BaseModel):
     def of(cls, row: models.TLS) -> TLSOut:
         return cls(uuid=row.uuid, app=row.app_id, owner=row.owner, https_enforced=row.https_enforced,
                    created=row.created, updated=row.updated)
+
+
+# --- collaborators, keys, certificates, settings changes -------------------------------------------
+
+
+class PermsOut(BaseModel):
+    users: list[str]
+
+
+class KeyIn(LenientIn):
+    id: Any = None
+    public: Any = None
+
+
+class KeyOut(BaseModel):
+    uuid: str
+    id: str
+    owner: str
+    public: str
+    fingerprint: str
+    created: Timestamp
+    updated: Timestamp
+
+    @classmethod
+    def of(cls, key: models.Key) -> KeyOut:
+        return cls(uuid=key.uuid, id=key.id, owner=key.owner, public=key.public, fingerprint=key.fingerprint,
+                   created=key.created, updated=key.updated)
+
+
+class CertificateIn(LenientIn):
+    name: Any = None
+    certificate: Any = None
+    key: Any = None
+
+
+class CertificateOut(BaseModel):
+    id: int
+    name: str
+    owner: str
+    common_name: str | None
+    fingerprint: str
+    expires: Timestamp
+    starts: Timestamp
+    issuer: str
+    subject: str
+    san: list[str]
+    domains: list[str]
+    created: Timestamp
+    updated: Timestamp
+
+    @classmethod
+    def of(cls, cert: models.Certificate, domains: list[str]) -> CertificateOut:
+        return cls(id=cert.id, name=cert.name, owner=cert.owner, common_name=cert.common_name,
+                   fingerprint=cert.fingerprint, expires=cert.expires, starts=cert.starts, issuer=cert.issuer,
+                   subject=cert.subject, san=list(cert.san or []), domains=sorted(domains),
+                   created=cert.created, updated=cert.updated)
+
+
+class AppSettingsIn(LenientIn):
+    maintenance: Any = None
+    routable: Any = None
+    whitelist: Any = None
+    autoscale: Any = None
+    label: Any = None
+
+
+class WhitelistIn(LenientIn):
+    addresses: Any = None
+
+
+class WhitelistOut(BaseModel):
+    addresses: list[str]
+
+
+class TLSIn(LenientIn):
+    https_enforced: Any = None
