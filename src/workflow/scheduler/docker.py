@@ -356,6 +356,29 @@ class DockerScheduler:
             raise ImageNotFound(f"image {ref} not found after pulling it")
         return info
 
+    async def login(self, auth: RegistryAuth) -> None:
+        """Check credentials against their registry from the engine (`POST /auth`, what `docker login` does).
+
+        The engine does the registry's auth dance itself (basic or token, https then http for insecure
+        registries), from where pulls will happen; it stores nothing. Refused or unreachable registry:
+        ImagePullFailed with the registry's reason, the password scrubbed from it.
+        """
+        server = auth.hostname or _DEFAULT_REGISTRY
+        try:
+            async with asyncio.timeout(self._api_timeout):
+                await self._docker.auth(username=auth.username, password=auth.password, serveraddress=server)
+        except DockerError as exc:
+            if exc.status == 900:
+                raise _translate(exc, f"logging in to {server}") from None
+            reason = _engine_message(exc)
+            if auth.password:
+                reason = reason.replace(auth.password, "********")
+            raise ImagePullFailed(reason) from None
+        except TimeoutError:
+            raise ImagePullFailed(f"registry {server} did not answer within {self._api_timeout:g} s") from None
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"logging in to {server}") from None
+
     async def _pull_error(self, ref: str, exc: DockerError, auth: dict[str, Any] | None) -> SchedulerError:
         """Classify a failed pull: engine down, image missing, or registry refusing/unreachable."""
         if exc.status == 900:

@@ -12,7 +12,7 @@ from ..errors import BadRequest, Conflict, FieldErrors, Unprocessable
 from ..models import App, Config, Release, User
 from ..schemas import ConfigOut
 from . import deploy
-from .releases import current_state, deploy_release, next_version, pull_image
+from .releases import check_registry, current_state, deploy_release, next_version, pull_image
 
 
 def _plain(ctx, config: Config) -> dict[str, dict[str, Any]]:
@@ -60,6 +60,8 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
         if not phrases:
             raise Conflict(f"{user.username} changed nothing - release stopped")
 
+        if any(v is not None for v in changes.get("registry", {}).values()):
+            await check_registry(ctx, merged["registry"], build.image if build else None)
         registry = dict(merged["registry"])
         if "password" in registry:
             registry["password"] = ctx.cipher.encrypt(str(registry["password"]))

@@ -47,19 +47,54 @@ def registry_auth(ctx, config: Config) -> RegistryAuth | None:
     return RegistryAuth(username=registry["username"], password=password, hostname=registry.get("hostname"))
 
 
-async def pull_image(ctx, image: str, config: Config) -> ImageInfo:
-    """Pull through the engine (with the app's registry credentials); user-facing failures are 400."""
-    always = (config.values or {}).get("IMAGE_PULL_POLICY") == "Always"
+def scrub(text: str, auth: RegistryAuth | None) -> str:
+    """`text` without the registry password: engine and registry messages go to users, events and logs."""
+    if auth is not None and auth.password:
+        return text.replace(auth.password, "********")
+    return text
+
+
+def image_registry(image: str) -> str:
+    """The registry host of an image reference (Docker's rule: a first path part with `.`/`:` or localhost)."""
+    first, slash, _ = image.partition("@")[0].partition("/")
+    return first if slash and ("." in first or ":" in first or first == "localhost") else "docker.io"
+
+
+async def check_registry(ctx, registry: dict[str, Any], image: str | None) -> None:
+    """Credentials being set are checked against their registry before they are stored (`docker login` from
+    the engine); refused → 400 with the registry's reason. The hostname defaults to the registry of the app's
+    current build image; with neither (no build yet), the first pull checks them."""
+    username, password = registry.get("username"), registry.get("password")
+    hostname = registry.get("hostname") or (image_registry(image) if image else None)
+    if not username or not password or not hostname:
+        return
+    deploy.require_scheduler(ctx)
+    auth = RegistryAuth(username=str(username), password=str(password), hostname=str(hostname))
     try:
-        return await ctx.scheduler.pull(image, auth=registry_auth(ctx, config), always=always)
-    except ImageNotFound as exc:
-        raise BadRequest(f"Image {image} could not be found: {exc.message}") from exc
-    except ImagePullFailed as exc:
-        raise BadRequest(f"Image {image} could not be pulled: {exc.message}") from exc
+        await ctx.scheduler.login(auth)
     except EngineUnavailable as exc:
         raise_unavailable(exc)
     except SchedulerError as exc:
-        raise BadRequest(f"Image {image} could not be pulled: {exc.message}") from exc
+        raise BadRequest(scrub(exc.message, auth)) from None
+
+
+async def pull_image(ctx, image: str, config: Config) -> ImageInfo:
+    """Pull through the engine (with the app's registry credentials); user-facing failures are 400."""
+    always = (config.values or {}).get("IMAGE_PULL_POLICY") == "Always"
+    auth = registry_auth(ctx, config)
+    try:
+        return await ctx.scheduler.pull(image, auth=auth, always=always)
+    except ImageNotFound as exc:
+        raise BadRequest(f"Image {image} could not be found: {scrub(exc.message, auth)}") from None
+    except ImagePullFailed as exc:
+        low = exc.message.lower()
+        refused = any(word in low for word in ("auth", "denied", "forbidden"))
+        hint = " (a private registry? set its credentials with `deis registry:set`)" if refused and not auth else ""
+        raise BadRequest(f"Image {image} could not be pulled: {scrub(exc.message, auth)}{hint}") from None
+    except EngineUnavailable as exc:
+        raise_unavailable(exc)
+    except SchedulerError as exc:
+        raise BadRequest(f"Image {image} could not be pulled: {scrub(exc.message, auth)}") from None
 
 
 def raise_unavailable(exc: SchedulerError):
