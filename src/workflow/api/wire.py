@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, RootModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,12 +26,90 @@ VERSION_HEADERS = {"DEIS_API_VERSION": API_VERSION, "DEIS_PLATFORM_VERSION": PLA
 DEFAULT_PAGE_SIZE = 100
 
 
+# --- error shapes, as declared in the OpenAPI schema (spec §1.7) ---------------------------------
+
+
+class ErrorDetail(BaseModel):
+    """A business-rule refusal, an authentication or permission failure, an explicit NotFound."""
+
+    detail: str
+
+
+class FieldErrors(RootModel[dict[str, list[str]]]):
+    """Field validation: `{"<field>": ["msg", ...]}` (object-level errors under `non_field_errors`)."""
+
+
+class NotFoundMessage(RootModel[str]):
+    """A lookup miss: the bare JSON string `"No <Model> matches the given query."`."""
+
+
+# Every /v2 operation may answer with these; `default` (405, 409, 422, 500, 503: all `{"detail"}`) also
+# keeps FastAPI from declaring a 422 validation body this API never sends (it answers 400, see below).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorDetail | FieldErrors, "description": "Refused: `{\"detail\"}` or field errors"},
+    401: {"model": ErrorDetail, "description": "Missing or invalid `Authorization: token <key>`"},
+    403: {"model": ErrorDetail, "description": "Not allowed for this user"},
+    404: {"model": NotFoundMessage | ErrorDetail,
+          "description": "Not found: a bare JSON string for lookup misses, else `{\"detail\"}`"},
+    "default": {"model": ErrorDetail, "description": "Other errors (405, 409, 422, 500, 503)"},
+}
+TEXT_CONTENT = {"text/plain": {"schema": {"type": "string"}}}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+# The same shapes as plain JSON schemas, for routes whose own media type is not JSON (FastAPI would
+# declare a `model` under the route's media type); the /v2 JSON routes register the components.
+ERROR_JSON_SCHEMAS: dict[int | str, dict[str, Any]] = {
+    400: {"anyOf": [_ref(ErrorDetail), _ref(FieldErrors)]},
+    401: _ref(ErrorDetail),
+    403: _ref(ErrorDetail),
+    404: {"anyOf": [_ref(NotFoundMessage), _ref(ErrorDetail)]},
+    "default": _ref(ErrorDetail),
+}
+
+
+def declared_responses(full_path: str, response_class: Any, given: dict | None) -> dict[int | str, dict[str, Any]]:
+    """The route's own `responses=` over the common error shapes (for /v2 routes); statuses a
+    text/plain route declares without content get text/plain content."""
+    text = getattr(response_class, "media_type", None) == "text/plain"
+    merged: dict[int | str, dict[str, Any]] = {}
+    if full_path.startswith("/v2"):
+        for status, entry in ERROR_RESPONSES.items():
+            merged[status] = dict(entry)
+            if text:
+                merged[status] = {"description": entry["description"],
+                                  "content": {"application/json": {"schema": ERROR_JSON_SCHEMAS[status]}}}
+    for status, entry in (given or {}).items():
+        merged[status] = {**merged.get(status, {}), **entry}
+    if text:
+        for status, entry in merged.items():
+            if str(status) not in ("204", "304") and "model" not in entry and "content" not in entry:
+                entry["content"] = TEXT_CONTENT
+    return merged
+
+
 class DeisRouter(APIRouter):
     """Registers every route under both spellings, with and without the trailing slash, so no
     client is ever redirected (upstream's `/?$` patterns). Only the spelling the SDK sends
-    appears in the OpenAPI schema."""
+    appears in the OpenAPI schema, with the Deis error shapes declared, and one operation id per
+    method (`<id>` for GET, `<id>_head` for HEAD when a route answers both)."""
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["responses"] = declared_responses(self.prefix + path, kwargs.get("response_class"),
+                                                 kwargs.get("responses"))
+        methods = [m.upper() for m in kwargs.get("methods") or ()]
+        if kwargs.get("operation_id") and len(methods) > 1 and "GET" in methods and "HEAD" in methods:
+            for method in methods:
+                suffix = "" if method == "GET" else f"_{method.lower()}"
+                self._add_both(path, endpoint, **{**kwargs, "methods": [method],
+                                                  "operation_id": kwargs["operation_id"] + suffix})
+            return
+        self._add_both(path, endpoint, **kwargs)
+
+    def _add_both(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().add_api_route(path, endpoint, **kwargs)
         other = path[:-1] if path.endswith("/") else path + "/"
         hidden = {**kwargs, "include_in_schema": False}
