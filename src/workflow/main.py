@@ -8,7 +8,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import apps, appsettings, auth, builds, config, domains, meta, pods, releases, users
+from .api import apps, appsettings, auth, builds, certs, config, domains, keys, meta, perms, pods, releases, users
+from .api.docs import install_docs
 from .api.wire import WireMiddleware, install_error_handlers
 from .config import Settings
 from .context import Context
@@ -43,10 +44,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "(from `POST /v2/auth/login/`).",
         lifespan=lifespan,
         redirect_slashes=False,
+        docs_url=None,  # served from vendored files by api/docs.py: no CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(WireMiddleware)
     app.include_router(meta.health)
-    for module in (meta, auth, users, apps, builds, releases, pods, config, domains, appsettings):
+    for module in (meta, auth, users, apps, builds, releases, pods, config, domains, appsettings, perms, keys,
+                   certs):
         app.include_router(module.router)
+    install_docs(app)
     return app

@@ -1,0 +1,206 @@
+"""TLS certificates (spec §3.10, §4.9): owned by their uploader, attached to domains, served by the router.
+
+The private key is kept encrypted with the controller's secret key; it is decrypted only to write the
+files nginx reads (services/routing.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509.oid import NameOID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import repositories as repo
+from ..domain import validation as v
+from ..domain.hostnames import HostnameError, normalize_domain
+from ..errors import BadRequest, Conflict, FieldErrors, NotFound, PermissionDenied
+from ..models import Certificate, Domain, User, utcnow
+from .perms import may_use
+
+NAME_RE = re.compile(r"^[a-z0-9-]+$")
+NAME_TEXT = "Can only contain a-z (lowercase), 0-9 and hyphens"
+
+# OpenSSL's short names, as upstream's `/C=US/ST=CA/.../CN=x` strings show them.
+_SHORT_NAMES = {
+    NameOID.COUNTRY_NAME: "C",
+    NameOID.STATE_OR_PROVINCE_NAME: "ST",
+    NameOID.LOCALITY_NAME: "L",
+    NameOID.ORGANIZATION_NAME: "O",
+    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
+    NameOID.COMMON_NAME: "CN",
+    NameOID.EMAIL_ADDRESS: "emailAddress",
+    NameOID.SERIAL_NUMBER: "serialNumber",
+    NameOID.STREET_ADDRESS: "street",
+    NameOID.DOMAIN_COMPONENT: "DC",
+    NameOID.USER_ID: "UID",
+    NameOID.TITLE: "title",
+    NameOID.GIVEN_NAME: "GN",
+    NameOID.SURNAME: "SN",
+    NameOID.POSTAL_CODE: "postalCode",
+    NameOID.BUSINESS_CATEGORY: "businessCategory",
+    NameOID.JURISDICTION_COUNTRY_NAME: "jurisdictionC",
+}
+
+
+@dataclass
+class ParsedCertificate:
+    common_name: str | None
+    san: list[str]
+    fingerprint: str
+    starts: datetime
+    expires: datetime
+    issuer: str
+    subject: str
+
+
+def _name(name: x509.Name) -> str:
+    parts = []
+    for attribute in name:
+        label = _SHORT_NAMES.get(attribute.oid, attribute.oid.dotted_string)
+        value = attribute.value.decode(errors="replace") if isinstance(attribute.value, bytes) else attribute.value
+        parts.append(f"{label}={value}")
+    return "/" + "/".join(parts)
+
+
+def parse_certificate(pem: str) -> tuple[x509.Certificate, ParsedCertificate]:
+    """The first certificate of a PEM chain and what the API shows of it; ValueError when unreadable."""
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    common_name = str(names[0].value) if names else None
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dns_names = list(san.get_values_for_type(x509.DNSName))
+    except x509.ExtensionNotFound:
+        dns_names = []
+    digest = cert.fingerprint(hashes.SHA256()).hex().upper()
+    return cert, ParsedCertificate(
+        common_name=common_name,
+        san=dns_names,
+        fingerprint=":".join(digest[i:i + 2] for i in range(0, len(digest), 2)),
+        starts=cert.not_valid_before_utc.astimezone(UTC),
+        expires=cert.not_valid_after_utc.astimezone(UTC),
+        issuer=_name(cert.issuer),
+        subject=_name(cert.subject),
+    )
+
+
+def _public_bytes(key: Any) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _load_key(pem: str):
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey
+                      | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+        raise ValueError("unsupported key type")
+    return key
+
+
+def _error_text(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+async def create(session: AsyncSession, ctx, owner: User, data: dict[str, Any]) -> Certificate:
+    errors: dict[str, list[str]] = {}
+    name = v.required_string(errors, data, "name", max_length=253)
+    if name is not None:
+        if not NAME_RE.match(name):
+            errors.setdefault("name", []).append(NAME_TEXT)
+        elif await repo.certificate_name_taken(session, name):
+            errors.setdefault("name", []).append("Certificate with this name already exists.")
+    cert_pem = v.required_string(errors, data, "certificate")
+    key_pem = v.required_string(errors, data, "key")
+    cert = parsed = key = None
+    if cert_pem is not None:
+        try:
+            cert, parsed = parse_certificate(cert_pem)
+        except ValueError as exc:
+            errors.setdefault("certificate", []).append(f"Could not load certificate: {_error_text(exc)}")
+    if key_pem is not None:
+        try:
+            key = _load_key(key_pem)
+        except (ValueError, TypeError) as exc:
+            errors.setdefault("key", []).append(f"Could not load private key: {_error_text(exc)}")
+    if cert is not None and key is not None and _public_bytes(key.public_key()) != _public_bytes(cert.public_key()):
+        # nginx would refuse the pair and with it every later router change: refuse it here instead.
+        errors.setdefault("key", []).append("Could not load private key: the key does not match the certificate")
+    if errors:
+        raise FieldErrors(errors)
+    row = Certificate(name=name, owner=owner.username, certificate=cert_pem.strip() + "\n",
+                      key=ctx.cipher.encrypt(key_pem.strip() + "\n"), common_name=parsed.common_name,
+                      fingerprint=parsed.fingerprint, expires=parsed.expires, starts=parsed.starts,
+                      issuer=parsed.issuer, subject=parsed.subject, san=parsed.san)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get(session: AsyncSession, owner: User, name: str) -> Certificate:
+    """Certificates are owner-scoped: someone else's is a 404, for admins too."""
+    cert = await repo.certificate_of(session, owner.username, name)
+    if cert is None:
+        raise NotFound("Certificate")
+    return cert
+
+
+async def domains_of(session: AsyncSession, certs: list[Certificate]) -> dict[int, list[str]]:
+    return await repo.certificate_domains(session, [c.id for c in certs])
+
+
+async def _sync(session: AsyncSession, ctx) -> None:
+    await session.commit()
+    if ctx.routes is not None:
+        await ctx.routes.sync()
+
+
+async def remove(session: AsyncSession, ctx, owner: User, name: str) -> None:
+    """Detach from every domain, then delete."""
+    cert = await get(session, owner, name)
+    await repo.detach_certificate(session, cert.id)
+    await session.delete(cert)
+    await _sync(session, ctx)
+
+
+async def _domain(session: AsyncSession, user: User, value: str) -> Domain:
+    """A domain of any app by either spelling, if the caller may use that app."""
+    spellings = [value]
+    try:
+        spellings.append(normalize_domain(value))
+    except HostnameError:
+        pass
+    domain = await repo.domain_by_name(session, spellings)
+    if domain is None:
+        raise NotFound("Domain")
+    app = await repo.app_by_id(session, domain.app_id)
+    if app is None or not await may_use(session, app, user):
+        raise PermissionDenied()
+    return domain
+
+
+async def attach(session: AsyncSession, ctx, owner: User, name: str, value: Any) -> None:
+    if not value or not isinstance(value, str):
+        raise BadRequest("domain is a required field")
+    cert = await get(session, owner, name)
+    domain = await _domain(session, owner, value)
+    if domain.certificate_id is not None:
+        raise Conflict("Domain already has a certificate attached to it")
+    domain.certificate_id = cert.id
+    domain.updated = cert.updated = utcnow()
+    await _sync(session, ctx)
+
+
+async def detach(session: AsyncSession, ctx, owner: User, name: str, value: str) -> None:
+    cert = await get(session, owner, name)
+    domain = await _domain(session, owner, value)
+    if domain.certificate_id != cert.id:
+        raise NotFound("Domain")
+    domain.certificate_id = None
+    domain.updated = cert.updated = utcnow()
+    await _sync(session, ctx)
