@@ -191,3 +191,22 @@ class TestResponsesMatchTheSchema:
     async def test_health(self, client, checked):
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/readiness")).status_code == 200
+
+
+class TestDocsPagesOffline:
+    """Swagger UI and ReDoc load only files this server serves (the browser test drives them)."""
+
+    @pytest.mark.parametrize("page", ["/docs", "/redoc"])
+    async def test_page_loads_only_local_assets(self, client, page):
+        r = await client.get(page)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", r.text)
+        urls += re.findall(r"""url:\s*['"]([^'"]+)['"]""", r.text)
+        assert urls and all(u.startswith("/") for u in urls), urls
+        for url in urls:
+            asset = await client.get(url)
+            assert asset.status_code == 200, url
+            assert len(asset.content) > 100, url
+
+    async def test_docs_not_in_schema(self, document):
+        assert not any(p.startswith(("/docs", "/redoc", "/static")) for p in document["paths"])
