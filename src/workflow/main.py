@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from .api import apps, appsettings, auth, builds, certs, config, domains, keys, meta, perms, pods, releases, users
 from .api.docs import install_docs
-from .api.docs import install_docs
 from .api.wire import WireMiddleware, install_error_handlers
 from .config import Settings
 from .context import Context
