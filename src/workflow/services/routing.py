@@ -7,11 +7,14 @@ containers are ready), that have passed readiness.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
 from .. import repositories as repo
 from ..domain.procfile import ROUTABLE_TYPES
-from ..router import AppRoute, RouteTable
+from ..models import Certificate
+from ..router import AppRoute, CertFiles, RouteTable, prune_certificates, store_certificate
 from ..scheduler.base import Container
 
 log = logging.getLogger("workflow.routing")
@@ -23,6 +26,13 @@ class RouteSync:
         self.router = router
         self.serving: dict[str, int] = {}  # app id -> version whose containers receive traffic
         self.ready: set[str] = set()  # container ids that passed readiness
+        self._lock = asyncio.Lock()
+        self._requested = 0  # sync() calls made
+        self._done = 0  # the latest call whose table (built after it) went live
+
+    @property
+    def cert_dir(self) -> Path:
+        return self.ctx.settings.data_dir.resolve() / "certs"
 
     def routable(self, containers: list[Container], app_id: str) -> list[Container]:
         """The containers of an app the router should send traffic to."""
@@ -43,8 +53,16 @@ class RouteSync:
             for app_id in await repo.all_app_ids(session):
                 settings = await repo.latest_settings(session, app_id)
                 tls = await repo.latest_tls(session, app_id)
-                hosts = [d.domain if "." in d.domain else f"{d.domain}.{domain}"
-                         for d in await repo.app_domains(session, app_id)]
+                app_domains = await repo.app_domains(session, app_id)
+                hosts = [d.domain if "." in d.domain else f"{d.domain}.{domain}" for d in app_domains]
+                certs = await repo.certificates_by_id(
+                    session, sorted({d.certificate_id for d in app_domains if d.certificate_id is not None}))
+                certificates = {}
+                for host, d in zip(hosts, app_domains, strict=True):
+                    if d.certificate_id in certs:
+                        files = await self._files(certs[d.certificate_id])
+                        if files is not None:
+                            certificates[host] = files
                 upstreams = [f"{c.address}:{c.port}" for c in self.routable(containers, app_id) if c.address]
                 routes.append(AppRoute(
                     app=app_id, hosts=hosts, upstreams=upstreams,
@@ -52,13 +70,38 @@ class RouteSync:
                     routable=settings.routable if settings else True,
                     whitelist=list(settings.whitelist) if settings else [],
                     https_enforced=bool(tls and tls.https_enforced),
+                    certificates=certificates,
                 ))
         return RouteTable(routes=routes)
 
+    async def _files(self, cert: Certificate) -> CertFiles | None:
+        """The certificate's PEM files for nginx (content-addressed, written once)."""
+        try:
+            key = self.ctx.cipher.decrypt(cert.key)
+        except ValueError:  # the secret key changed: serve the domain without TLS rather than nothing
+            log.warning("certificate %s: its private key cannot be decrypted; not served", cert.name)
+            return None
+        return await store_certificate(self.cert_dir, cert.name[:64], cert.certificate, key)
+
     async def sync(self) -> None:
-        """Render and apply the whole table; returns once the router serves it."""
-        if self.router is not None:
-            await self.router.apply(await self.table())
+        """Render and apply the whole table; returns once the router serves a table built after this call.
+
+        Serialised, so an older table never replaces a newer one; calls waiting meanwhile share one
+        rebuild. Certificate files no longer in the live table are removed afterwards.
+        """
+        if self.router is None:
+            return
+        self._requested += 1
+        seq = self._requested
+        async with self._lock:
+            if self._done >= seq:
+                return
+            seq = self._requested
+            table = await self.table()
+            await self.router.apply(table)
+            self._done = seq
+            keep = [files for route in table.routes for files in route.certificates.values()]
+            await prune_certificates(self.cert_dir, keep)
 
     async def drain(self, timeout: float) -> None:
         """Until requests in flight to containers that left the table have finished (bounded)."""
