@@ -84,3 +84,12 @@ async def test_logs_merge_events(api, owner):
     assert "deis[controller]: INFO owner deployed v2" in r.text
     r = await api.get(f"/v2/apps/{name}/logs?log_lines=1", headers=owner)
     assert len(r.text.splitlines()) == 1
+
+
+async def test_tags_must_match_engine_labels(api, owner):
+    name = await deployed(api, owner)
+    r = await api.post(f"/v2/apps/{name}/config/", json={"tags": {"disk": "ssd"}}, headers=owner)
+    assert r.status_code == 400
+    assert r.json() == {"detail": "No nodes matched the provided labels: disk=ssd - Addition of disk=ssd is the cause"}
+    r = await api.get(f"/v2/apps/{name}/releases/", headers=owner)
+    assert r.json()["count"] == 2

@@ -23,10 +23,14 @@ class Load:
         self._tasks: list[asyncio.Task] = []
 
     async def _worker(self) -> None:
+        # A new connection per request. On a reload, nginx's old workers close their *idle* keep-alive
+        # connections; a request racing that close is one real clients retry (RFC 9112 §9.3.1) and httpx
+        # does not, so reusing connections would count a client-side retry case as a failure.
+        headers = {**self.host, "Connection": "close"}
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
             while not self._stop.is_set():
                 try:
-                    status: int | str = (await client.get(self.path, headers=self.host)).status_code
+                    status: int | str = (await client.get(self.path, headers=headers)).status_code
                 except httpx.HTTPError as exc:
                     status = type(exc).__name__
                 self.statuses[status] = self.statuses.get(status, 0) + 1

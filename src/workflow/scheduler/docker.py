@@ -267,6 +267,15 @@ class DockerScheduler:
         """Raise EngineUnavailable unless the engine answers."""
         await self._call("pinging the engine", self._docker.version)
 
+    async def engine_labels(self) -> dict[str, str]:
+        """The engine's own labels (`docker info` Labels, `key=value`): what config `tags` select on."""
+        info = await self._call("reading engine info", lambda: self._docker.system.info())
+        labels: dict[str, str] = {}
+        for label in info.get("Labels") or []:
+            key, _, value = str(label).partition("=")
+            labels[key] = value
+        return labels
+
     async def ensure_network(self) -> None:
         """Create the platform bridge network (labelled heritage=deis) when it does not exist."""
         async with self._network_lock:

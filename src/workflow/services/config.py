@@ -10,9 +10,10 @@ from ..domain import configrules
 from ..domain.summaries import config_summary
 from ..errors import BadRequest, Conflict, FieldErrors, Unprocessable
 from ..models import App, Config, Release, User
+from ..scheduler.base import SchedulerError
 from ..schemas import ConfigOut
 from . import deploy
-from .releases import check_registry, current_state, deploy_release, next_version, pull_image
+from .releases import check_registry, current_state, deploy_release, next_version, pull_image, raise_unavailable
 
 
 def _plain(ctx, config: Config) -> dict[str, dict[str, Any]]:
@@ -41,6 +42,19 @@ async def current_config(session: AsyncSession, ctx, app: App) -> ConfigOut:
     return config_out(ctx, config)
 
 
+async def check_tags(ctx, old: dict[str, Any], tags: dict[str, Any]) -> None:
+    """Tags select engines by their labels; with one engine, every tag must be one of its labels."""
+    try:
+        labels = await ctx.scheduler.engine_labels()
+    except SchedulerError as exc:
+        raise_unavailable(exc)
+    unmatched = [f"{k}={v}" for k, v in sorted(tags.items()) if labels.get(k) != str(v)]
+    if unmatched:
+        added = [f"{k}={v}" for k, v in sorted(tags.items()) if old.get(k) != v and f"{k}={v}" in unmatched]
+        cause = f" - Addition of {', '.join(added)} is the cause" if added else ""
+        raise BadRequest(f"No nodes matched the provided labels: {', '.join(unmatched)}{cause}")
+
+
 async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[str, Any]) -> ConfigOut:
     try:
         changes = configrules.validate(data)
@@ -56,6 +70,8 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
             raise Unprocessable(exc.text) from exc
         if merged["registry"] and "PORT" not in merged["values"]:
             raise BadRequest("PORT needs to be set in the config when using a private registry")
+        if "tags" in changes and merged["tags"] and ctx.scheduler is not None:
+            await check_tags(ctx, old["tags"], merged["tags"])
         phrases = config_summary(user.username, old, merged)
         if not phrases:
             raise Conflict(f"{user.username} changed nothing - release stopped")
