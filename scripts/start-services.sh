@@ -90,6 +90,15 @@ YML
 fi
 
 # --- Docker engine -------------------------------------------------------------------------
+# The tests pull `user/image` names through the local registry: an engine started without it as a mirror
+# (e.g. by the docker.io package itself) is restarted with it.
+if [ "$want_test" = 1 ] && docker info >/dev/null 2>&1 \
+    && ! docker info 2>/dev/null | grep -q 'http://127.0.0.1:5000'; then
+  log "restarting dockerd with the local registry as a mirror"
+  rm -f /etc/docker/daemon.json
+  pkill -x dockerd || true
+  for _ in $(seq 1 60); do pgrep -x dockerd >/dev/null || break; sleep 0.5; done
+fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /etc/docker
