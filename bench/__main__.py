@@ -30,7 +30,8 @@ def main(argv: list[str]) -> int:
         print(f"   ({name}: {time.monotonic() - started:.0f} s)\n", flush=True)
     print(f"# summary (ours/raw, medians) after {time.monotonic() - t0:.0f} s")
     for key, value in ratios.items():
-        print(f"  {key:<40} {value:6.2f}×")
+        suffix = "" if " ms" in key or key.endswith(" MB") else "×"
+        print(f"  {key:<45} {value:8.2f}{suffix}")
     return 0
 
 

@@ -170,6 +170,7 @@ class Platform:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.api: httpx.Client | None = None
+        self.direct: httpx.Client | None = None
         self.start_seconds = 0.0
         self.migrated = False
 
@@ -214,11 +215,15 @@ class Platform:
         token = r.json()["token"]
         client.headers["Authorization"] = f"token {token}"
         self.api = client
+        # the same API on uvicorn's unix socket, bypassing nginx (diagnostics)
+        self.direct = httpx.Client(transport=httpx.HTTPTransport(uds=str(self.data_dir / "api.sock")),
+                                   base_url="http://localhost", timeout=300,
+                                   headers={"Authorization": f"token {token}"})
         return token
 
-    def call(self, method: str, path: str, **kw) -> httpx.Response:
+    def call(self, method: str, path: str, direct: bool = False, **kw) -> httpx.Response:
         assert self.api is not None
-        r = self.api.request(method, path, **kw)
+        r = (self.direct if direct else self.api).request(method, path, **kw)
         if r.status_code >= 400:
             raise RuntimeError(f"{method} {path}: {r.status_code} {r.text}")
         return r
@@ -229,8 +234,8 @@ class Platform:
     def deploy(self, app: str, image: str) -> None:
         self.call("POST", f"/v2/apps/{app}/builds/", json={"image": image})
 
-    def scale(self, app: str, **counts: int) -> None:
-        self.call("POST", f"/v2/apps/{app}/scale/", json=counts)
+    def scale(self, app: str, direct: bool = False, **counts: int) -> None:
+        self.call("POST", f"/v2/apps/{app}/scale/", direct=direct, json=counts)
 
     def destroy(self, app: str) -> None:
         self.call("DELETE", f"/v2/apps/{app}/")
@@ -253,6 +258,7 @@ class Platform:
     def stop(self) -> None:
         if self.api is not None:
             self.api.close()
+            self.direct.close()
             self.api = None
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -1,0 +1,206 @@
+"""Router: `wrk --latency` through the platform's nginx (Host: APP.localhost) to the 3 containers of an app,
+against a hand-written minimal nginx (upstream + keepalive) over the same 3 container addresses, run as a
+separate nginx on another port with its own prefix dir. Twice: upstream busybox httpd (test/web, forks per
+request) and a fast upstream (the host's nginx binary and libraries in a scratch image, serving a small
+static file with keep-alive)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from .common import REGISTRY, RUNS, Platform, container_ips, ensure_bench_image, free_port, remove_image, sh
+
+FAST_IMAGE = "bench/fast:latest"
+DURATION = 5  # seconds per wrk run
+CONNECTIONS = 32
+THREADS = 2
+
+FAST_CONF = """\
+user root;
+worker_processes 1;
+error_log /dev/stderr warn;
+pid /tmp/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 100000;
+    client_body_temp_path /tmp;
+    proxy_temp_path /tmp;
+    fastcgi_temp_path /tmp;
+    uwsgi_temp_path /tmp;
+    scgi_temp_path /tmp;
+    server {
+        listen 8080;
+        location / { root /www; }
+    }
+}
+"""
+
+RAW_CONF = """\
+worker_processes auto;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    upstream app {{
+{servers}
+        keepalive 32;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+        }}
+    }}
+}}
+"""
+
+
+def ensure_fast_image() -> str | None:
+    """The host's nginx and the libraries it links, in a scratch image; None when that cannot be built."""
+    ctx = Path(tempfile.mkdtemp(prefix="bench-fast-"))
+    try:
+        root = ctx / "root"
+        libs = re.findall(r"(/\S+\.so[.\d]*)", sh("ldd", "/usr/sbin/nginx"))
+        for path in ["/usr/sbin/nginx", *libs]:
+            target = root / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+        (root / "etc").mkdir(exist_ok=True)
+        (root / "etc/passwd").write_text("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
+        (root / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
+        (root / "etc/nginx.conf").write_text(FAST_CONF)
+        (root / "www").mkdir()
+        (root / "www/index.html").write_text("<html><body>hello from a fast upstream</body></html>\n")
+        (root / "tmp").mkdir()
+        (root / "var/log/nginx").mkdir(parents=True)
+        (root / "var/lib/nginx").mkdir(parents=True)
+        (ctx / "Dockerfile").write_text(
+            'FROM scratch\nCOPY root /\nEXPOSE 8080\nCMD ["/usr/sbin/nginx", "-c", "/etc/nginx.conf", "-g", '
+            '"daemon off;"]\n')
+        subprocess.run(["docker", "build", "-q", "-t", f"{REGISTRY}/{FAST_IMAGE}", str(ctx)], check=True,
+                       capture_output=True, env={"DOCKER_BUILDKIT": "0", "PATH": "/usr/bin:/bin"})
+        sh("docker", "push", "-q", f"{REGISTRY}/{FAST_IMAGE}")
+        sh("docker", "pull", "-q", FAST_IMAGE)
+        return FAST_IMAGE
+    except (OSError, subprocess.CalledProcessError, RuntimeError) as exc:
+        print(f"    (no fast upstream image: {exc})")
+        return None
+    finally:
+        shutil.rmtree(ctx, ignore_errors=True)
+
+
+def wrk(url: str, host: str | None = None) -> tuple[float, float, float]:
+    """requests/s, p50 ms, p99 ms."""
+    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", url]
+    if host:
+        cmd[1:1] = ["-H", f"Host: {host}"]
+    out = sh(*cmd, timeout=DURATION + 30)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"wrk {url}: {non2xx.group(1)} non-2xx answers\n{out}")
+
+    def pct(p: str) -> float:
+        value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return rps, pct("50"), pct("99")
+
+
+class RawNginx:
+    def __init__(self, addresses: list[str]):
+        self.prefix = Path(tempfile.mkdtemp(prefix="bench-raw-nginx-"))
+        self.port = free_port()
+        servers = "\n".join(f"        server {a};" for a in addresses)
+        (self.prefix / "nginx.conf").write_text(RAW_CONF.format(prefix=self.prefix, servers=servers, port=self.port))
+        (self.prefix / "logs").mkdir()
+        self.proc = subprocess.Popen(["nginx", "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf"),
+                                      "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("raw nginx did not start")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+
+def compare(label: str, platform: Platform, app: str, port: int) -> dict[str, float]:
+    ids = platform.app_containers(app)
+    addresses = [f"{ip}:{port}" for ip in container_ips(ids, platform.network)]
+    assert len(addresses) == 3, addresses
+    raw = RawNginx(addresses)
+    ours_runs, raw_runs = [], []
+    try:
+        host = f"{app}.localhost"
+        wrk(f"{platform.url}/", host)  # warm both
+        wrk(f"http://127.0.0.1:{raw.port}/")
+        for _ in range(RUNS if RUNS < 3 else 3):
+            ours_runs.append(wrk(f"{platform.url}/", host))
+            raw_runs.append(wrk(f"http://127.0.0.1:{raw.port}/"))
+    finally:
+        raw.close()
+
+    def med(runs, i):
+        values = sorted(r[i] for r in runs)
+        return values[len(values) // 2]
+
+    print(f"  router, upstream {label} (wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s, {len(ours_runs)} runs each)")
+    for name, runs in (("ours", ours_runs), ("raw", raw_runs)):
+        rps = [r[0] for r in runs]
+        print(f"    {name:<5} req/s median {med(runs, 0):9.0f} (min {min(rps):.0f}, max {max(rps):.0f})   "
+              f"p50 {med(runs, 1):.2f} ms   p99 {med(runs, 2):.2f} ms")
+    ratio = med(ours_runs, 0) / med(raw_runs, 0)
+    dp99 = med(ours_runs, 2) - med(raw_runs, 2)
+    ok = "met" if ratio >= 0.9 and dp99 <= 1.0 else "MISSED"
+    print(f"    ratio ours/raw req/s {ratio:.2f}×, p99 ours−raw {dp99:+.2f} ms  target ≥ 0.90× and ≤ +1 ms: {ok}",
+          flush=True)
+    return {f"router req/s ({label})": ratio, f"router p99 ours−raw ms ({label})": dp99}
+
+
+def run() -> dict[str, float]:
+    print("== router: wrk through the platform's nginx  vs  a minimal nginx over the same 3 containers", flush=True)
+    image = ensure_bench_image()
+    sh("docker", "pull", "-q", image)
+    fast = ensure_fast_image()
+    results: dict[str, float] = {}
+    try:
+        with Platform("bench-router") as platform:
+            platform.start()
+            platform.login()
+            platform.create_app("bench-router")
+            platform.deploy("bench-router", image)
+            platform.scale("bench-router", cmd=3)
+            results.update(compare("busybox httpd", platform, "bench-router", 8080))
+            if fast:
+                platform.create_app("bench-fast")
+                platform.deploy("bench-fast", fast)
+                platform.scale("bench-fast", cmd=3)
+                results.update(compare("nginx static", platform, "bench-fast", 8080))
+    finally:
+        remove_image(image)
+        if fast:
+            remove_image(fast)
+    return results
