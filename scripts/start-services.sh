@@ -21,6 +21,8 @@ if [ "$want_test" = 1 ]; then
   dpkg -s bash-static >/dev/null 2>&1 || need_pkgs+=(bash-static)
   command -v htpasswd >/dev/null || need_pkgs+=(apache2-utils)
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
+  command -v chromium >/dev/null || need_pkgs+=(chromium)
+  command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
