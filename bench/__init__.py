@@ -1,1 +1,1 @@
-"""Benchmarks (`make bench`, `python -m bench [deploy|scale|router|api|host ...]`): ours against the raw tool."""
+"""Benchmarks (`make bench`, `python -m bench [deploy|scale|router|api ...]`): ours against the raw tool."""
