@@ -14,6 +14,8 @@ from .api.wire import WireMiddleware, install_error_handlers
 from .config import Settings
 from .context import Context
 from .db import make_engine, make_sessionmaker
+from .metrics import MetricsMiddleware
+from .metrics import router as metrics_router
 from .security import Cipher
 
 log = logging.getLogger("workflow")
@@ -48,10 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware)  # inside WireMiddleware: sees the collapsed path
     app.add_middleware(WireMiddleware)
     app.include_router(meta.health)
     for module in (meta, auth, users, apps, builds, releases, pods, config, domains, appsettings, perms, keys,
                    certs):
         app.include_router(module.router)
     install_docs(app)
+    app.include_router(metrics_router)
     return app

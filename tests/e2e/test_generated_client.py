@@ -5,6 +5,7 @@ checked against the schema. Nothing generated is committed."""
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 
@@ -90,6 +91,11 @@ def test_generated_client_drives_the_main_flow(server, generated: Generated):
     pods = g.op("pods", "pods_list").sync(id="gen-app", client=client)
     assert pods.count == 2 and {p.state for p in pods.results} == {"up"}
     assert len(engine_containers(server.env["WORKFLOW_DOCKER_NETWORK"], "gen-app")) == 2
+
+    scraped = httpx.get(f"{server.url}/metrics").text
+    assert re.search(r'^workflow_deploy_duration_seconds_count\{outcome="ok"\} [1-9]', scraped, re.M), scraped
+    assert re.search(r'^workflow_scale_duration_seconds_count\{outcome="ok"\} [1-9]', scraped, re.M)
+    assert re.search(r'^workflow_containers\{app="gen-app",state="up"\} 2\.0$', scraped, re.M)
 
     config = g.op("config", "config_set").sync(id="gen-app", client=client,
                                                body=m.ConfigIn.from_dict({"values": {"GREETING": "hi"}}))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..domain.procfile import ROUTABLE_TYPES
 from ..errors import BadRequest, ServiceUnavailable
+from ..metrics import DEPLOY_SECONDS, timed
 from ..models import App, Build, Config, Release
 from ..scheduler.base import Container, ContainerSpec, ImageInfo, Resources, SchedulerError
 from ..schemas import format_time
@@ -245,6 +246,7 @@ async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batc
     return started
 
 
+@timed(DEPLOY_SECONDS)
 async def roll_out(ctx, app_id: str, deploy_plan: Plan) -> None:
     """Bring up the release's containers, switch the router to them, then stop every older container."""
     new: list[Container] = []

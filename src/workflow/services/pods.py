@@ -10,6 +10,7 @@ from .. import repositories as repo
 from ..domain import naming
 from ..domain.procfile import ProcfileError, parse_scale
 from ..errors import BadRequest, NotFoundDetail, ServiceUnavailable
+from ..metrics import SCALE_SECONDS, timed
 from ..models import App, User, utcnow
 from ..scheduler.base import Container, EngineUnavailable, SchedulerError
 from ..schemas import PodOut
@@ -50,6 +51,7 @@ async def list_pods(session: AsyncSession, ctx, app: App, proc_type: str | None 
     return [pod_out(ctx, c) for c in pods]
 
 
+@timed(SCALE_SECONDS)
 async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) -> None:
     deploy.require_scheduler(ctx)
     try:

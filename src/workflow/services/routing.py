@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import repositories as repo
 from ..domain.procfile import ROUTABLE_TYPES
+from ..metrics import observe_containers
 from ..models import Certificate
 from ..router import AppRoute, CertFiles, RouteTable, prune_certificates, store_certificate
 from ..scheduler.base import Container
@@ -47,6 +48,7 @@ class RouteSync:
 
     async def table(self) -> RouteTable:
         containers = await self.ctx.scheduler.list() if self.ctx.scheduler else []
+        observe_containers(containers)
         domain = self.ctx.settings.domain
         routes = []
         async with self.ctx.sessions() as session:
