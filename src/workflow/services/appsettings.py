@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import repositories as repo
 from ..errors import Conflict, FieldErrors, NotFound, Unprocessable
 from ..models import TLS, App, AppSettings, User
+from .routing import commit_and_sync
 
 # Django REST framework's BooleanField vocabulary.
 _TRUE = {"t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1", 1}
@@ -110,9 +111,7 @@ async def latest(session: AsyncSession, app: App) -> AppSettings:
 
 
 async def _apply(session: AsyncSession, ctx) -> None:
-    await session.commit()
-    if ctx.routes is not None:
-        await ctx.routes.sync()
+    await commit_and_sync(session, ctx)
 
 
 async def _new_row(session: AsyncSession, ctx, app: App, user: User, previous: AppSettings,

@@ -23,6 +23,7 @@ from ..domain.hostnames import HostnameError, normalize_domain
 from ..errors import BadRequest, Conflict, FieldErrors, NotFound, PermissionDenied
 from ..models import Certificate, Domain, User, utcnow
 from .perms import may_use
+from .routing import commit_and_sync
 
 NAME_RE = re.compile(r"^[a-z0-9-]+$")
 NAME_TEXT = "Can only contain a-z (lowercase), 0-9 and hyphens"
@@ -155,9 +156,7 @@ async def domains_of(session: AsyncSession, certs: list[Certificate]) -> dict[in
 
 
 async def _sync(session: AsyncSession, ctx) -> None:
-    await session.commit()
-    if ctx.routes is not None:
-        await ctx.routes.sync()
+    await commit_and_sync(session, ctx)
 
 
 async def remove(session: AsyncSession, ctx, owner: User, name: str) -> None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from .. import repositories as repo
 from ..domain.procfile import ROUTABLE_TYPES
+from ..errors import ServiceUnavailable
 from ..metrics import observe_containers
 from ..models import Certificate
-from ..router import AppRoute, CertFiles, RouteTable, prune_certificates, store_certificate
+from ..router import AppRoute, CertFiles, RouterError, RouteTable, prune_certificates, store_certificate
 from ..scheduler.base import Container
 
 log = logging.getLogger("workflow.routing")
@@ -109,3 +110,19 @@ class RouteSync:
         """Until requests in flight to containers that left the table have finished (bounded)."""
         if self.router is not None and not await self.router.wait_drained(timeout):
             log.warning("requests still in flight after %.0f s; stopping their containers anyway", timeout)
+
+
+async def commit_and_sync(session, ctx) -> None:
+    """Commit a routing change (settings, TLS, certificates) and make the router serve it before answering.
+
+    Should nginx refuse the new config, the change stays recorded and the previous config keeps serving;
+    the next successful sync carries it. The client learns it with a 503.
+    """
+    await session.commit()
+    if ctx.routes is None:
+        return
+    try:
+        await ctx.routes.sync()
+    except RouterError as exc:
+        log.error("router did not take the change: %s", exc.message)
+        raise ServiceUnavailable(f"The router could not apply the change: {exc.message}") from exc
