@@ -85,3 +85,12 @@ def app_name() -> str:
 
 def host_of(app_id: str, settings: Settings) -> dict[str, str]:
     return {"Host": f"{app_id}.{settings.domain}"}
+
+
+async def deployed_app(api: httpx.AsyncClient, auth: dict[str, str], image: str = "test/web:latest") -> str:
+    """A new app with `image` deployed (release v2); returns its id."""
+    name = app_name()
+    assert (await api.post("/v2/apps/", json={"id": name}, headers=auth)).status_code == 201
+    r = await api.post(f"/v2/apps/{name}/builds/", json={"image": image}, headers=auth)
+    assert r.status_code == 201, r.text
+    return name

@@ -6,17 +6,11 @@ import asyncio
 
 import pytest
 
-from .conftest import app_name, host_of
+from .conftest import app_name, deployed_app, host_of
 
 pytestmark = pytest.mark.engine
 
 
-async def deployed(api, auth, image="test/web:latest") -> str:
-    name = app_name()
-    assert (await api.post("/v2/apps/", json={"id": name}, headers=auth)).status_code == 201
-    r = await api.post(f"/v2/apps/{name}/builds/", json={"image": image}, headers=auth)
-    assert r.status_code == 201, r.text
-    return name
 
 
 def probe(path: str, **extra) -> dict:
@@ -25,7 +19,7 @@ def probe(path: str, **extra) -> dict:
 
 
 async def test_readiness_probe_that_never_passes_fails_the_deploy(api, owner, router_client, engine_settings):
-    name = await deployed(api, owner)
+    name = await deployed_app(api, owner)
     r = await api.post(f"/v2/apps/{name}/config/", headers=owner, json={
         "values": {"DEIS_DEPLOY_TIMEOUT": "3"},
         "healthcheck": {"cmd": {"readinessProbe": probe("/missing.html")}}})
@@ -36,7 +30,7 @@ async def test_readiness_probe_that_never_passes_fails_the_deploy(api, owner, ro
 
 
 async def test_liveness_failure_replaces_the_container(api, owner, platform):
-    name = await deployed(api, owner)
+    name = await deployed_app(api, owner)
     r = await api.post(f"/v2/apps/{name}/config/", headers=owner, json={
         "healthcheck": {"cmd": {"livenessProbe": probe("/index.html")}}})
     assert r.status_code == 201, r.text
@@ -56,7 +50,7 @@ async def test_liveness_failure_replaces_the_container(api, owner, platform):
 
 
 async def test_limits_reach_the_engine(api, owner, platform):
-    name = await deployed(api, owner)
+    name = await deployed_app(api, owner)
     r = await api.post(f"/v2/apps/{name}/config/", headers=owner,
                        json={"memory": {"cmd": "64M/128M"}, "cpu": {"cmd": "250m/500m"}})
     assert r.status_code == 201, r.text

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import app_name, host_of
+from .conftest import app_name, deployed_app, host_of
 
 pytestmark = pytest.mark.engine
 
 
-async def deployed(api, auth, image="test/web:latest") -> str:
-    name = app_name()
-    assert (await api.post("/v2/apps/", json={"id": name}, headers=auth)).status_code == 201
-    r = await api.post(f"/v2/apps/{name}/builds/", json={"image": image}, headers=auth)
-    assert r.status_code == 201, r.text
-    return name
 
 
 async def test_config_values_reach_containers_and_rollback_restores(api, owner, router_client, engine_settings):
-    name = await deployed(api, owner)
+    name = await deployed_app(api, owner)
     tricky = 'two words\nsecond line "quoted" ünïcødé ✓'
     r = await api.post(f"/v2/apps/{name}/config/", json={"values": {"GREETING": tricky, "N": 1}}, headers=owner)
     assert r.status_code == 201, r.text
@@ -71,13 +65,13 @@ async def test_run_errors(api, owner):
 
 
 async def test_run_exit_code(api, owner):
-    name = await deployed(api, owner)
+    name = await deployed_app(api, owner)
     r = await api.post(f"/v2/apps/{name}/run", json={"command": "echo out; exit 3"}, headers=owner)
     assert r.json() == {"exit_code": 3, "output": "out\n"}
 
 
 async def test_logs_merge_events(api, owner):
-    name = await deployed(api, owner)
+    name = await deployed_app(api, owner)
     r = await api.get(f"/v2/apps/{name}/logs?log_lines=50", headers=owner)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
@@ -87,7 +81,7 @@ async def test_logs_merge_events(api, owner):
 
 
 async def test_tags_must_match_engine_labels(api, owner):
-    name = await deployed(api, owner)
+    name = await deployed_app(api, owner)
     r = await api.post(f"/v2/apps/{name}/config/", json={"tags": {"disk": "ssd"}}, headers=owner)
     assert r.status_code == 400
     assert r.json() == {"detail": "No nodes matched the provided labels: disk=ssd - Addition of disk=ssd is the cause"}

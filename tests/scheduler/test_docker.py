@@ -383,6 +383,9 @@ class TestRemove:
 
     async def test_sigterm_reaches_the_app_well_within_grace(self, scheduler: DockerScheduler, app_name: str):
         containers = await scheduler.start(spec(app_name, stop_grace_seconds=20), 5)
+        # As in a deploy, the app is up (its signal handling in place) before it is stopped.
+        for c in containers:
+            await wait_for(lambda c=c: _accepts(c.address, 8080), 10)
         started = time.monotonic()
         await scheduler.remove(containers, 20)
         elapsed = time.monotonic() - started
@@ -510,3 +513,12 @@ class TestEvents:
                         pass
         finally:
             await sched.close()
+
+
+async def _accepts(address: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), 1)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True
