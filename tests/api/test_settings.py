@@ -193,3 +193,16 @@ class TestTLS:
         r = await post(client, bob[1], {"https_enforced": True}, "tls")
         assert r.status_code == 201
         assert r.json()["owner"] == "bob"
+
+
+async def test_router_refusal_is_a_503_and_the_change_is_kept(client, app, alice, app_id, monkeypatch):
+    from workflow.router import RouterError
+
+    async def refuse():
+        raise RouterError("nginx: [emerg] something")
+
+    monkeypatch.setattr(app.state.ctx.routes, "sync", refuse)
+    r = await post(client, alice[1], {"maintenance": True})
+    assert r.status_code == 503
+    assert r.json() == {"detail": "The router could not apply the change: nginx: [emerg] something"}
+    assert (await current(client, alice[1]))["maintenance"] is True  # the next sync carries it
