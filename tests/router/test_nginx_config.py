@@ -79,7 +79,7 @@ class TestAppRoutes:
         route = AppRoute("web-1", ["web-1.example.test", "WWW.Example.Test."], ["10.0.0.2:8080", "[fd00::3]:80"])
         text = conf(RouteTable([route]))
         assert "upstream app_web-1 {\n        server 10.0.0.2:8080;\n        server [fd00::3]:80;\n" \
-               "        keepalive 32;\n    }" in text
+               "        keepalive 32;\n        keepalive_timeout 2s;\n    }" in text
         block = server_block(text, "server_name web-1.example.test")
         assert "server_name web-1.example.test www.example.test;" in block
         assert "proxy_pass http://app_web-1;" in block

@@ -353,6 +353,8 @@ def render(
             for address in route.upstreams:
                 conf.line(f"server {address};")
             conf.line("keepalive 32;")
+            # Idle connections to a container close quickly, so one leaving the table drains fast.
+            conf.line("keepalive_timeout 2s;")
             conf.close()
     conf.line()
 

@@ -25,6 +25,7 @@ import os
 import pwd
 import re
 import signal
+import socket
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -227,33 +228,16 @@ class NginxRouter:
             self._proc = None
             self._started = False
 
-    def _draining_workers(self) -> list[int]:
-        """Workers of earlier configs still finishing in-flight requests (nginx retitles them)."""
-        master = self.pid
-        if master is None:
-            return []
-        found = []
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat") as stat:
-                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-                if ppid != master:
-                    continue
-                with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
-                    if b"shutting down" in cmdline.read():
-                        found.append(int(entry.name))
-            except (OSError, ValueError, IndexError):
-                continue
-        return found
-
-    async def wait_drained(self, timeout: float) -> bool:
-        """Wait (at most `timeout` s) until workers of replaced configs have finished their requests, so
-        containers that left the table can be stopped without cutting a request. True when drained."""
+    async def wait_drained(self, upstreams: Sequence[str], timeout: float) -> bool:
+        """Wait (at most `timeout` s) until no connection to these `ip:port` upstreams (containers that
+        left the table) is open, so they can be stopped without cutting a request. Idle keep-alive
+        connections close within the upstreams' short `keepalive_timeout`. True when drained."""
+        targets = set(upstreams)
+        if not targets:
+            return True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while await asyncio.to_thread(self._draining_workers):
+        while await asyncio.to_thread(_open_connections_to, targets):
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(0.05)
@@ -539,3 +523,28 @@ class NginxRouter:
         except (ProcessLookupError, PermissionError):
             return False
         return True
+
+
+def _open_connections_to(targets: set[str]) -> bool:
+    """Whether an established TCP connection (in this network namespace) goes to one of `ip:port`."""
+    for path, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        try:
+            with open(path) as table:
+                rows = table.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) < 4 or fields[3] != "01":  # 01 = ESTABLISHED
+                continue
+            address, _, port = fields[2].partition(":")
+            raw = bytes.fromhex(address)
+            if family == socket.AF_INET:
+                ip = socket.inet_ntop(family, raw[::-1])
+                remote = f"{ip}:{int(port, 16)}"
+            else:
+                ip = socket.inet_ntop(family, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+                remote = f"[{ip}]:{int(port, 16)}"
+            if remote in targets:
+                return True
+    return False

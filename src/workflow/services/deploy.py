@@ -282,7 +282,7 @@ async def retire(ctx, containers: list[Container], grace: int) -> None:
     if not containers:
         return
     if ctx.routes is not None:
-        await ctx.routes.drain(grace)
+        await ctx.routes.drain(containers, grace)
     await ctx.scheduler.remove(containers, grace_seconds=grace)
     if ctx.routes is not None:
         ctx.routes.ready.difference_update(c.id for c in containers)

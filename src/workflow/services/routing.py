@@ -106,9 +106,10 @@ class RouteSync:
             keep = [files for route in table.routes for files in route.certificates.values()]
             await prune_certificates(self.cert_dir, keep)
 
-    async def drain(self, timeout: float) -> None:
-        """Until requests in flight to containers that left the table have finished (bounded)."""
-        if self.router is not None and not await self.router.wait_drained(timeout):
+    async def drain(self, containers: list[Container], timeout: float) -> None:
+        """Until requests in flight to these containers (out of the table) have finished (bounded)."""
+        upstreams = [f"{c.address}:{c.port}" for c in containers if c.address and c.port]
+        if self.router is not None and not await self.router.wait_drained(upstreams, timeout):
             log.warning("requests still in flight after %.0f s; stopping their containers anyway", timeout)
 
 
