@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import (
@@ -272,3 +272,28 @@ async def domain_by_name(session: AsyncSession, names: Sequence[str]) -> Domain 
 
 async def detach_certificate(session: AsyncSession, cert_id: int) -> None:
     await session.execute(update(Domain).where(Domain.certificate_id == cert_id).values(certificate_id=None))
+
+
+# --- the route table, in a few queries whatever the number of apps ----------------------------------
+
+
+async def _latest_rows_by_app(session: AsyncSession, model) -> dict[str, Any]:
+    newest = (select(model.app_id, func.max(model.created).label("newest"))
+              .group_by(model.app_id).subquery())
+    stmt = select(model).join(newest, and_(model.app_id == newest.c.app_id, model.created == newest.c.newest))
+    return {row.app_id: row for row in (await session.scalars(stmt)).all()}
+
+
+async def latest_settings_by_app(session: AsyncSession) -> dict[str, AppSettings]:
+    return await _latest_rows_by_app(session, AppSettings)
+
+
+async def latest_tls_by_app(session: AsyncSession) -> dict[str, TLS]:
+    return await _latest_rows_by_app(session, TLS)
+
+
+async def domains_by_app(session: AsyncSession) -> dict[str, list[Domain]]:
+    grouped: dict[str, list[Domain]] = {}
+    for domain in (await session.scalars(select(Domain).order_by(Domain.app_id, Domain.domain))).all():
+        grouped.setdefault(domain.app_id, []).append(domain)
+    return grouped

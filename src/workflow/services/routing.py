@@ -53,28 +53,31 @@ class RouteSync:
         domain = self.ctx.settings.domain
         routes = []
         async with self.ctx.sessions() as session:
-            for app_id in await repo.all_app_ids(session):
-                settings = await repo.latest_settings(session, app_id)
-                tls = await repo.latest_tls(session, app_id)
-                app_domains = await repo.app_domains(session, app_id)
-                hosts = [d.domain if "." in d.domain else f"{d.domain}.{domain}" for d in app_domains]
-                certs = await repo.certificates_by_id(
-                    session, sorted({d.certificate_id for d in app_domains if d.certificate_id is not None}))
-                certificates = {}
-                for host, d in zip(hosts, app_domains, strict=True):
-                    if d.certificate_id in certs:
-                        files = await self._files(certs[d.certificate_id])
-                        if files is not None:
-                            certificates[host] = files
-                upstreams = [f"{c.address}:{c.port}" for c in self.routable(containers, app_id) if c.address]
-                routes.append(AppRoute(
-                    app=app_id, hosts=hosts, upstreams=upstreams,
-                    maintenance=bool(settings and settings.maintenance),
-                    routable=settings.routable if settings else True,
-                    whitelist=list(settings.whitelist) if settings else [],
-                    https_enforced=bool(tls and tls.https_enforced),
-                    certificates=certificates,
-                ))
+            app_ids = await repo.all_app_ids(session)
+            all_settings = await repo.latest_settings_by_app(session)
+            all_tls = await repo.latest_tls_by_app(session)
+            all_domains = await repo.domains_by_app(session)
+            certs = await repo.certificates_by_id(session, sorted(
+                {d.certificate_id for ds in all_domains.values() for d in ds if d.certificate_id is not None}))
+        for app_id in app_ids:
+            settings, tls = all_settings.get(app_id), all_tls.get(app_id)
+            app_domains = all_domains.get(app_id, [])
+            hosts = [d.domain if "." in d.domain else f"{d.domain}.{domain}" for d in app_domains]
+            certificates = {}
+            for host, d in zip(hosts, app_domains, strict=True):
+                if d.certificate_id in certs:
+                    files = await self._files(certs[d.certificate_id])
+                    if files is not None:
+                        certificates[host] = files
+            upstreams = [f"{c.address}:{c.port}" for c in self.routable(containers, app_id) if c.address]
+            routes.append(AppRoute(
+                app=app_id, hosts=hosts, upstreams=upstreams,
+                maintenance=bool(settings and settings.maintenance),
+                routable=settings.routable if settings else True,
+                whitelist=list(settings.whitelist) if settings else [],
+                https_enforced=bool(tls and tls.https_enforced),
+                certificates=certificates,
+            ))
         return RouteTable(routes=routes)
 
     async def _files(self, cert: Certificate) -> CertFiles | None:
