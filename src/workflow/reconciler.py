@@ -100,11 +100,24 @@ class Reconciler:
             self.request("*")  # the engine may have restarted: check everything
 
     async def reconcile_all(self) -> None:
+        """One engine listing and one query for all apps; only apps that differ get converged."""
         self.passes += 1
+        containers = await self.ctx.scheduler.list()
         async with self.ctx.sessions() as session:
-            app_ids = await repo.all_app_ids(session)
-        for app_id in app_ids:
-            await self.reconcile_app(app_id)
+            structures = await repo.app_structures(session)
+        for app_id, structure in structures.items():
+            version = self.ctx.routes.serving.get(app_id)
+            mine = [c for c in containers if c.app == app_id and c.version == version
+                    and c.proc_type != deploy.RUN_TYPE]
+            alive: dict[str, int] = {}
+            for c in mine:
+                if c.state not in DEAD:
+                    alive[c.proc_type] = alive.get(c.proc_type, 0) + 1
+            wanted = {t: n for t, n in (structure or {}).items() if n > 0}
+            if version is None and not wanted:
+                continue
+            if any(c.state in DEAD for c in mine) or alive != wanted:
+                await self.reconcile_app(app_id)
 
     async def reconcile_app(self, app_id: str) -> None:
         if app_id == "*":

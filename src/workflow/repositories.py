@@ -297,3 +297,8 @@ async def domains_by_app(session: AsyncSession) -> dict[str, list[Domain]]:
     for domain in (await session.scalars(select(Domain).order_by(Domain.app_id, Domain.domain))).all():
         grouped.setdefault(domain.app_id, []).append(domain)
     return grouped
+
+
+async def app_structures(session: AsyncSession) -> dict[str, dict[str, int]]:
+    """Every app's wanted process counts, for the reconciler's pass."""
+    return {app_id: structure or {} for app_id, structure in (await session.execute(select(App.id, App.structure)))}
