@@ -12,6 +12,7 @@ from ..config import Settings
 from ..domain.appnames import generate_app_name
 from ..errors import FieldErrors, NotFound
 from ..models import TLS, App, AppSettings, Config, Domain, Release, User, utcnow
+from .serial import app_work
 
 APP_ID_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 APP_ID_TEXT = ("App name must start with an alphabetic character, cannot end with a hyphen and can only "
@@ -69,7 +70,7 @@ async def transfer(session: AsyncSession, app: App, new_owner: str) -> None:
 
 async def destroy(session: AsyncSession, ctx, app: App) -> None:
     """Remove every container of the app, then every row; the router forgets it."""
-    async with ctx.locks(app.id):
+    async with app_work(session, ctx, app):
         if ctx.scheduler is not None:
             containers = await ctx.scheduler.list(app=app.id)
             await ctx.scheduler.remove(containers, grace_seconds=ctx.settings.stop_grace_seconds)

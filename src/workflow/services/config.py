@@ -14,6 +14,7 @@ from ..scheduler.base import SchedulerError
 from ..schemas import ConfigOut
 from . import deploy
 from .releases import check_registry, current_state, deploy_release, next_version, pull_image, raise_unavailable
+from .serial import app_work
 
 
 def _plain(ctx, config: Config) -> dict[str, dict[str, Any]]:
@@ -60,8 +61,7 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
         changes = configrules.validate(data)
     except configrules.ConfigError as exc:
         raise FieldErrors.one(exc.field, exc.message) from exc
-    async with ctx.locks(app.id):
-        await session.refresh(app)
+    async with app_work(session, ctx, app):
         current, old_config, build = await current_state(session, app)
         old = _plain(ctx, old_config)
         try:

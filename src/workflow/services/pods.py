@@ -16,6 +16,7 @@ from ..scheduler.base import Container, EngineUnavailable, SchedulerError
 from ..schemas import PodOut
 from . import deploy
 from .releases import current_state, pull_image, raise_unavailable, record_event
+from .serial import app_work
 
 HIDDEN_STATES = ("down", "crashed")
 
@@ -58,8 +59,7 @@ async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) ->
         wanted = parse_scale(body)
     except ProcfileError as exc:
         raise BadRequest(f"Invalid scaling format: {exc}") from exc
-    async with ctx.locks(app.id):
-        await session.refresh(app)
+    async with app_work(session, ctx, app):
         release, config, build = await current_state(session, app)
         if build is None:
             raise BadRequest("No build associated with this release")
@@ -124,8 +124,7 @@ async def converge(ctx, app_id: str, the_plan: deploy.Plan) -> None:
 async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, name: str | None) -> list[PodOut]:
     """Replace containers by new ones (new names), ready before the old ones leave the router."""
     deploy.require_scheduler(ctx)
-    async with ctx.locks(app.id):
-        await session.refresh(app)
+    async with app_work(session, ctx, app):
         release, config, build = await current_state(session, app)
         version = await serving_version(session, ctx, app)
         full_name = naming.full_pod_name(app.id, name) if name else None

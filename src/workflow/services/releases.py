@@ -26,6 +26,7 @@ from ..scheduler.base import (
 )
 from . import deploy
 from .deploy import DeployError
+from .serial import app_work
 
 log = logging.getLogger("workflow.releases")
 
@@ -157,8 +158,7 @@ async def create_build(session: AsyncSession, ctx, app: App, user: User, data: d
     dockerfile = str(data.get("dockerfile") or "")
     deploy.require_scheduler(ctx)
 
-    async with ctx.locks(app.id):
-        await session.refresh(app)
+    async with app_work(session, ctx, app):
         current, config, previous_build = await current_state(session, app)
         info = await pull_image(ctx, image, config)
         structure = next_structure(app.structure or {}, previous_build.procfile if previous_build else {},
@@ -183,8 +183,7 @@ async def create_build(session: AsyncSession, ctx, app: App, user: User, data: d
 
 async def rollback(session: AsyncSession, ctx, app: App, user: User, data: dict[str, Any]) -> int:
     """A new release copying the target's build and config; redeployed when the app runs a build."""
-    async with ctx.locks(app.id):
-        await session.refresh(app)
+    async with app_work(session, ctx, app):
         current, _, current_build = await current_state(session, app)
         raw = data.get("version")
         try:
