@@ -12,6 +12,7 @@ from ..config import Settings
 from ..domain.appnames import generate_app_name
 from ..errors import FieldErrors, NotFound
 from ..models import TLS, App, AppSettings, Config, Domain, Release, User, utcnow
+from .routing import commit_and_sync
 from .serial import app_work
 
 APP_ID_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
@@ -69,12 +70,14 @@ async def transfer(session: AsyncSession, app: App, new_owner: str) -> None:
 
 
 async def destroy(session: AsyncSession, ctx, app: App) -> None:
-    """Remove every container of the app, then every row; the router forgets it."""
+    """Forget the app (rows, then the router's route), then remove every container it had."""
     async with app_work(session, ctx, app):
+        await repo.delete_app(session, app.id)
+        if ctx.routes is not None:
+            ctx.routes.serving.pop(app.id, None)
+        await commit_and_sync(session, ctx)
         if ctx.scheduler is not None:
             containers = await ctx.scheduler.list(app=app.id)
             await ctx.scheduler.remove(containers, grace_seconds=ctx.settings.stop_grace_seconds)
-        await repo.delete_app(session, app.id)
-        await session.commit()
-        if ctx.routes is not None:
-            await ctx.routes.sync()
+            if ctx.routes is not None:
+                ctx.routes.ready.difference_update(c.id for c in containers)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..domain.hostnames import HostnameError, normalize_domain
 from ..errors import FieldErrors, NotFound
 from ..models import App, Domain, User
+from .routing import commit_and_sync
 
 
 async def add(session: AsyncSession, ctx, app: App, user: User, data: dict[str, Any]) -> Domain:
@@ -26,9 +27,7 @@ async def add(session: AsyncSession, ctx, app: App, user: User, data: dict[str, 
         raise FieldErrors.one("domain", f"The domain {ace} is already in use by another app")
     domain = Domain(app_id=app.id, owner=user.username, domain=ace)
     session.add(domain)
-    await session.commit()
-    if ctx.routes is not None:
-        await ctx.routes.sync()
+    await commit_and_sync(session, ctx)
     return domain
 
 
@@ -41,6 +40,4 @@ async def remove(session: AsyncSession, ctx, app: App, value: str) -> None:
     if domain is None:
         raise NotFound("Domain")
     await session.delete(domain)
-    await session.commit()
-    if ctx.routes is not None:
-        await ctx.routes.sync()
+    await commit_and_sync(session, ctx)
