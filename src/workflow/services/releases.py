@@ -7,14 +7,14 @@ failed deploy marks it failed (with the reason) and the previous release keeps s
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import repositories as repo
 from ..domain.procfile import ProcfileError, next_structure, parse_procfile
 from ..domain.summaries import build_summary
-from ..errors import BadRequest, FieldErrors, NotFound
+from ..errors import BadRequest, FieldErrors, NotFound, ServiceUnavailable
 from ..models import App, Build, Config, Event, Release, User, utcnow
 from ..scheduler.base import (
     EngineUnavailable,
@@ -98,9 +98,7 @@ async def pull_image(ctx, image: str, config: Config) -> ImageInfo:
         raise BadRequest(f"Image {image} could not be pulled: {scrub(exc.message, auth)}") from None
 
 
-def raise_unavailable(exc: SchedulerError):
-    from ..errors import ServiceUnavailable
-
+def raise_unavailable(exc: SchedulerError) -> NoReturn:
     raise ServiceUnavailable(f"The container engine is unavailable: {exc.message}") from exc
 
 
