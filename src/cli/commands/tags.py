@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from cli import output
-from cli.client import Client
-from cli.commands._common import AppOpt, JsonOpt, app_session
-from cli.commands.config import fetch
+from cli.commands._common import AppOpt, JsonOpt
+from cli.commands.config_map import ConfigMap
 from cli.errors import CLIError
+
+TAGS = ConfigMap("tags", "Tags", "Applying tags")
 
 
 def parse_tags(items: list[str]) -> dict[str, str]:
@@ -23,27 +23,9 @@ def parse_tags(items: list[str]) -> dict[str, str]:
     return tags
 
 
-def print_list(client: Client, app_id: str) -> None:
-    data, _ = fetch(client, app_id)
-    output.line(f"=== {app_id} Tags")
-    output.write(output.pretty_tabs(data.get("tags") or {}, 5))
-
-
 def list_(app: AppOpt = None, json_: JsonOpt = False) -> None:
     """Lists tags for an application."""
-    _, client, app_id = app_session(app)
-    if json_:
-        output.raw_json(fetch(client, app_id)[1])
-        return
-    print_list(client, app_id)
-
-
-def _apply(client: Client, app_id: str, tags: dict) -> None:
-    output.write("Applying tags... ")
-    with output.spinner():
-        client.post(f"/v2/apps/{app_id}/config/", {"tags": tags})
-    output.write("done\n\n")
-    print_list(client, app_id)
+    TAGS.list(app, json_)
 
 
 def set_(
@@ -53,8 +35,7 @@ def set_(
     app: AppOpt = None,
 ) -> None:
     """Sets tags for an application."""
-    _, client, app_id = app_session(app)
-    _apply(client, app_id, parse_tags(tags))
+    TAGS.apply(app, parse_tags(tags))
 
 
 def unset(
@@ -62,5 +43,4 @@ def unset(
     app: AppOpt = None,
 ) -> None:
     """Unsets tags for an application."""
-    _, client, app_id = app_session(app)
-    _apply(client, app_id, {k: None for k in keys})
+    TAGS.apply(app, {k: None for k in keys})
