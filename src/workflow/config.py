@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     secret_key: str = ""  # encrypts stored credentials; generated into data_dir when unset
     reserved_names: str = "deis,deis-builder,deis-workflow-manager,grafana"
     trusted_proxies: str = ""  # comma list of addresses/networks whose X-Forwarded-For is believed
+    metrics_token: str = ""  # a scraper's `Authorization: Bearer <token>` for /metrics (admins' tokens work too)
 
     # deploys and containers
     deploy_timeout: float = 120.0  # seconds a new container may take to accept connections

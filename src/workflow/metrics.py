@@ -7,24 +7,31 @@
   and scale operations, `ok` or `failed`.
 - `workflow_containers{app,state}`: the platform's containers, as last seen by the route sync (which lists
   them on every change and on every reconciler pass).
-- `workflow_reconciler_passes_total`, `workflow_reconciler_corrections_total`: read from the process's
-  reconciler when scraped.
+- `workflow_reconciler_passes_total`, `workflow_reconciler_corrections_total`,
+  `workflow_reconciler_last_pass_seconds` (the latest full pass): read from the process's reconciler when scraped.
+
+The metrics name every app, so reading them takes an administrator's `Authorization: token <key>` or, for
+a scraper, `Authorization: Bearer <WORKFLOW_METRICS_TOKEN>`.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import time
 from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .deps import OptionalUser, require_admin
+from .errors import NotAuthenticated
 
 HTTP_REQUESTS = Counter("workflow_http_requests", "API requests", ["method", "route", "status"])
 HTTP_LATENCY = Histogram("workflow_http_request_duration_seconds", "API request latency to the response start",
@@ -119,18 +126,32 @@ class ReconcilerCollector:
         passes = CounterMetricFamily("workflow_reconciler_passes", "Reconciler passes (desired vs actual)")
         corrections = CounterMetricFamily("workflow_reconciler_corrections",
                                           "Containers started or removed by the reconciler")
+        last = GaugeMetricFamily("workflow_reconciler_last_pass_seconds",
+                                 "Duration of the latest full reconciler pass (all apps)")
         passes.add_metric([], getattr(self.reconciler, "passes", 0))
         corrections.add_metric([], getattr(self.reconciler, "corrections", 0))
+        last.add_metric([], getattr(self.reconciler, "last_pass_seconds", 0.0))
         yield passes
         yield corrections
+        yield last
 
 
 router = APIRouter(include_in_schema=False)
 
 
+def scraper_token_matches(authorization: str | None, expected: str) -> bool:
+    scheme, _, token = (authorization or "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), expected)
+
+
 @router.get("/metrics")
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, user: OptionalUser,
+                  authorization: str | None = Header(default=None)) -> Response:
     """Prometheus text format: the process-wide metrics, then this app's reconciler."""
+    if not scraper_token_matches(authorization, request.app.state.ctx.settings.metrics_token):
+        if user is None:
+            raise NotAuthenticated()
+        require_admin(user)
     per_app = CollectorRegistry(auto_describe=False)
     per_app.register(ReconcilerCollector(getattr(request.app.state.ctx, "reconciler", None)))
     body = generate_latest(REGISTRY) + generate_latest(per_app)

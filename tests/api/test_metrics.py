@@ -19,8 +19,14 @@ def samples(text: str) -> dict[tuple[str, frozenset], float]:
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
-async def scrape(client) -> dict[tuple[str, frozenset], float]:
-    r = await client.get("/metrics")
+@pytest.fixture
+async def admin(client) -> dict[str, str]:
+    _user, auth = await register(client, "admin")  # the first user is the administrator
+    return auth
+
+
+async def scrape(client, auth: dict[str, str]) -> dict[tuple[str, frozenset], float]:
+    r = await client.get("/metrics", headers=auth)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain; version=")
     return samples(r.text)
@@ -30,14 +36,14 @@ def value(found, name: str, **labels: str) -> float:
     return found.get((name, frozenset(labels.items())), 0.0)
 
 
-async def test_api_requests_counted_by_route_template_and_status(client):
-    _user, auth = await register(client, "admin")
-    before = await scrape(client)
+async def test_api_requests_counted_by_route_template_and_status(client, admin):
+    auth = admin
+    before = await scrape(client, auth)
     for _ in range(3):
         assert (await client.get("/v2/apps/nope/", headers=auth)).status_code == 404
     assert (await client.get("/v2/apps/nope", headers=auth)).status_code == 404  # the other spelling
     assert (await client.get("/v2/apps/", headers=auth)).status_code == 200
-    after = await scrape(client)
+    after = await scrape(client, auth)
 
     def delta(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
@@ -48,23 +54,36 @@ async def test_api_requests_counted_by_route_template_and_status(client):
     assert delta("workflow_http_request_duration_seconds_sum", method="GET", route="/v2/apps/{id}") > 0
 
 
-async def test_unknown_paths_share_one_label(client):
-    before = await scrape(client)
+async def test_unknown_paths_share_one_label(client, admin):
+    before = await scrape(client, admin)
     await client.get("/no/such/path/1")
     await client.get("/no/such/path/2")
-    after = await scrape(client)
+    after = await scrape(client, admin)
     key = ("workflow_http_requests_total", frozenset({"method": "GET", "route": "<unmatched>",
                                                       "status": "404"}.items()))
     assert after[key] - before.get(key, 0) == 2
 
 
-async def test_reconciler_counters_exposed(client, app):
-    found = await scrape(client)
+async def test_reconciler_counters_exposed(client, app, admin):
+    found = await scrape(client, admin)
     assert value(found, "workflow_reconciler_passes_total") == 0  # API-only settings: no reconciler
     app.state.ctx.reconciler = SimpleNamespace(passes=7, corrections=2)
-    found = await scrape(client)
+    found = await scrape(client, admin)
     assert value(found, "workflow_reconciler_passes_total") == 7
     assert value(found, "workflow_reconciler_corrections_total") == 2
+
+
+async def test_metrics_need_an_admin_or_the_scraper_token(client, app, admin):
+    r = await client.get("/metrics")
+    assert r.status_code == 401 and r.json() == {"detail": "Authentication credentials were not provided."}
+    _user, someone = await register(client, "someone")
+    r = await client.get("/metrics", headers=someone)
+    assert r.status_code == 403 and "detail" in r.json()
+    assert (await client.get("/metrics", headers={"Authorization": "Bearer guess"})).status_code == 401
+    app.state.ctx.settings.metrics_token = "scrape-secret"
+    assert (await client.get("/metrics", headers={"Authorization": "Bearer guess"})).status_code == 401
+    r = await client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert r.status_code == 200 and "workflow_http_requests_total" in r.text
 
 
 async def test_metrics_not_in_the_api_schema(app):
@@ -95,13 +114,13 @@ def test_deploy_and_scale_are_timed():
     assert deploy.roll_out.__wrapped__ and pods.scale.__wrapped__
 
 
-async def test_containers_gauge_replaced_by_each_listing(client):
+async def test_containers_gauge_replaced_by_each_listing(client, admin):
     c = SimpleNamespace
     metrics.observe_containers([c(app="a", state="up"), c(app="a", state="up"), c(app="b", state="crashed")])
-    found = await scrape(client)
+    found = await scrape(client, admin)
     assert value(found, "workflow_containers", app="a", state="up") == 2
     assert value(found, "workflow_containers", app="b", state="crashed") == 1
     metrics.observe_containers([c(app="a", state="up")])
-    found = await scrape(client)
+    found = await scrape(client, admin)
     assert value(found, "workflow_containers", app="a", state="up") == 1
     assert ("workflow_containers", frozenset({"app": "b", "state": "crashed"}.items())) not in found

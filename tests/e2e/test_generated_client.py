@@ -92,7 +92,7 @@ def test_generated_client_drives_the_main_flow(server, generated: Generated):
     assert pods.count == 2 and {p.state for p in pods.results} == {"up"}
     assert len(engine_containers(server.env["WORKFLOW_DOCKER_NETWORK"], "gen-app")) == 2
 
-    scraped = httpx.get(f"{server.url}/metrics").text
+    scraped = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"token {token.token}"}).text
     assert re.search(r'^workflow_deploy_duration_seconds_count\{outcome="ok"\} [1-9]', scraped, re.M), scraped
     assert re.search(r'^workflow_scale_duration_seconds_count\{outcome="ok"\} [1-9]', scraped, re.M)
     assert re.search(r'^workflow_containers\{app="gen-app",state="up"\} 2\.0$', scraped, re.M)
