@@ -323,6 +323,24 @@ class TestList:
         finally:
             await scheduler.remove(await scheduler.list(other), 1)
 
+    async def test_running_containers_are_listed_without_inspecting(self, scheduler: DockerScheduler,
+                                                                     app_name: str, monkeypatch):
+        await scheduler.start(spec(app_name), 3)
+        fresh = DockerScheduler(scheduler._docker, network=scheduler.network)  # has seen none of them
+        first = await fresh.list(app_name)  # inspects each once (start times)
+        inspected: list[str] = []
+        real = fresh._inspect_container
+
+        async def counting(ref: str):
+            inspected.append(ref)
+            return await real(ref)
+
+        monkeypatch.setattr(fresh, "_inspect_container", counting)
+        again = await fresh.list(app_name)
+        assert inspected == []  # one engine call: the listing
+        assert again == first  # the same view as from inspects
+        assert all(c.state == "up" and c.address and c.started for c in again)
+
     async def test_get(self, scheduler: DockerScheduler, app_name: str):
         [c] = await scheduler.start(spec(app_name), 1)
         assert (await scheduler.get(c.id)).name == c.name

@@ -192,6 +192,10 @@ class DockerScheduler:
         self._network_lock = asyncio.Lock()
         # Containers this process is stopping: reported as `terminating` until gone.
         self._terminating: set[str] = set()
+        # Container id -> `State.StartedAt` of a running container, learned from an inspect. The listing
+        # (`GET /containers/json`) has everything else a Container needs but only whole-second creation times,
+        # so a running container is inspected once, not on every listing (see `list`).
+        self._started_at: dict[str, str] = {}
 
     @classmethod
     def from_url(cls, url: str | None = None, network: str = "workflow", **kwargs: Any) -> DockerScheduler:
@@ -223,13 +227,34 @@ class DockerScheduler:
         """`docker inspect` of a container; None when it does not exist."""
         try:
             async with asyncio.timeout(self._api_timeout):
-                return await self._docker.containers.container(ref).show()
+                info = await self._docker.containers.container(ref).show()
         except DockerError as exc:
             if exc.status == 404:
                 return None
             raise _translate(exc, f"inspecting container {ref}") from exc
         except _TRANSLATED as exc:
             raise _translate(exc, f"inspecting container {ref}") from exc
+        state = info.get("State") or {}
+        if state.get("Status") == "running" and state.get("StartedAt"):
+            self._started_at[info["Id"]] = state["StartedAt"]
+        else:
+            self._started_at.pop(info["Id"], None)
+        return info
+
+    @staticmethod
+    def _summary_info(summary: dict[str, Any], started_at: str | None) -> dict[str, Any]:
+        """A `GET /containers/json` entry in the shape of an inspect, for `_to_container` (running or created
+        containers only: the listing has no exit code and no OOM flag)."""
+        names = summary.get("Names") or [""]
+        name = next((n for n in names if n.count("/") == 1), names[0])  # not a legacy link alias
+        return {
+            "Id": summary["Id"],
+            "Name": name,
+            "Config": {"Labels": summary.get("Labels") or {}},
+            "NetworkSettings": summary.get("NetworkSettings") or {},
+            "HostConfig": summary.get("HostConfig") or {},
+            "State": {"Status": summary.get("State", ""), "StartedAt": started_at},
+        }
 
     def _to_container(self, info: dict[str, Any]) -> Container | None:
         """Contract view of an inspected container; None unless it is a deis container on our network."""
@@ -556,10 +581,27 @@ class DockerScheduler:
         # Only this platform's containers: several platforms (or test sessions) may share one engine, each
         # with its own network, and must not see (or reconcile away) each other's containers.
         filters = {"label": naming.label_filter(app, proc_type, version), "network": [self.network]}
-        summaries = await self._call(
+        listed = await self._call(
             "listing containers", lambda: self._docker.containers.list(all=True, filters=filters)
         )
-        infos = await asyncio.gather(*(self._inspect_container(s.id) for s in summaries))
+        # One engine call for the whole listing. Only containers the listing cannot describe exactly are
+        # inspected: stopped ones (exit code, OOM flag) and running ones not seen before (start time).
+        summaries = [c._container for c in listed]
+        infos: list[dict[str, Any] | None] = []
+        inspect: list[str] = []
+        for summary in summaries:
+            status = summary.get("State", "")
+            if status == "created":
+                infos.append(self._summary_info(summary, None))
+            elif status == "running" and summary["Id"] in self._started_at:
+                infos.append(self._summary_info(summary, self._started_at[summary["Id"]]))
+            else:
+                inspect.append(summary["Id"])
+        infos += await asyncio.gather(*(self._inspect_container(cid) for cid in inspect))
+        if app is None and proc_type is None and version is None:  # a full listing: forget what is gone
+            present = {s["Id"] for s in summaries}
+            for cid in [cid for cid in self._started_at if cid not in present]:
+                del self._started_at[cid]
         containers = [c for c in (self._to_container(i) for i in infos if i) if c is not None]
         epoch = datetime.min.replace(tzinfo=UTC)
         containers.sort(key=lambda c: (c.started or epoch, c.name), reverse=True)
@@ -590,6 +632,7 @@ class DockerScheduler:
             raise _translate(exc, f"removing {container.name}") from exc
         finally:
             self._terminating.discard(container.id)
+            self._started_at.pop(container.id, None)
 
     async def remove(self, containers: list[Container], grace_seconds: int = 30) -> None:
         """Stop (SIGTERM, SIGKILL after `grace_seconds`) and remove, concurrently; gone already is fine."""
