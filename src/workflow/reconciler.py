@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from . import repositories as repo
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
@@ -28,6 +29,7 @@ class Reconciler:
         self.ctx = ctx
         self.passes = 0
         self.corrections = 0
+        self.last_pass_seconds = 0.0  # duration of the latest full pass (`reconcile_all`)
         self._tasks: list[asyncio.Task] = []
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
@@ -101,7 +103,14 @@ class Reconciler:
 
     async def reconcile_all(self) -> None:
         """One engine listing and one query for all apps; only apps that differ get converged."""
-        self.passes += 1
+        started = time.perf_counter()
+        try:
+            await self._reconcile_all()
+        finally:
+            self.last_pass_seconds = time.perf_counter() - started
+            self.passes += 1
+
+    async def _reconcile_all(self) -> None:
         containers = await self.ctx.scheduler.list()
         async with self.ctx.sessions() as session:
             structures = await repo.app_structures(session)
