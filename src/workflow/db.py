@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from sqlalchemy import event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+#: What a database that cannot be reached raises: the driver's connection errors as SQLAlchemy wraps them,
+#: and the OS errors asyncpg raises as they are when it cannot connect (refused, timed out, no socket).
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -21,7 +26,10 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # pool_pre_ping: connections pooled before a database restart are found dead and replaced, not handed
+    # out. A bounded connect timeout (asyncpg waits 60 s by default): an unreachable server is a quick 503.
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                               connect_args={"timeout": 5} if "asyncpg" in url else {})
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

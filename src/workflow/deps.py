@@ -37,7 +37,7 @@ async def get_session(ctx: CtxDep) -> AsyncIterator[AsyncSession]:
         async for session in session_scope(ctx.sessions):
             yield session
     except OSError as exc:  # the database server went away
-        raise ServiceUnavailable() from exc
+        raise ServiceUnavailable("The database is unavailable, try again later.") from exc
 
 
 # scope="function": committed before the response is sent, so a client's next request sees the change.

@@ -15,6 +15,8 @@ import logging
 import time
 
 from . import repositories as repo
+from .db import DATABASE_UNAVAILABLE
+from .models import utcnow
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
 from .services import deploy
 from .services.releases import current_state, pull_image, record_event
@@ -22,6 +24,14 @@ from .services.releases import current_state, pull_image, record_event
 log = logging.getLogger("workflow.reconciler")
 
 DEAD = ("crashed", "down")
+# Outside a deploy or a scale (which hold the app's lock), a container still `created` was left by a start the
+# engine never ran (it went down in between): it will not start by itself, so it counts as dead.
+NOT_RUNNING = (*DEAD, "starting")
+ENGINE_RETRY_SECONDS = 1.0
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 class Reconciler:
@@ -35,28 +45,55 @@ class Reconciler:
         self._wake = asyncio.Event()
 
     async def adopt(self) -> None:
-        """Take over the containers a previous controller left running."""
+        """Take over the containers a previous controller left running.
+
+        A controller killed mid-deploy leaves the new release committed (not failed) with its containers
+        starting, or the previous release's containers not yet stopped. Then what served before keeps
+        serving, and the unfinished release is marked failed, as a deploy that fails is: no release is left
+        current without running, and no half-started container joins the router.
+        """
         ctx = self.ctx
         containers = await ctx.scheduler.list()
         async with ctx.sessions() as session:
             app_ids = set(await repo.all_app_ids(session))
             for app_id in app_ids:
+                app = await repo.app_by_id(session, app_id)
                 release = await repo.current_release(session, app_id)
                 mine = [c for c in containers if c.app == app_id and c.proc_type != deploy.RUN_TYPE]
                 versions = {c.version for c in mine if c.state not in DEAD}
-                if release and release.version in versions:
-                    serving = release.version
-                elif versions:  # the controller died mid-deploy: keep what served
-                    serving = max(versions)
-                else:
+                if app is None or release is None or not versions:
+                    continue  # nothing runs: the periodic pass starts what the structure asks for
+                older = {v for v in versions if v < release.version}
+                if older:  # the deploy of `release` (and any after the one serving) did not finish
+                    serving = max(older)
+                elif release.version in versions and app.structure:
+                    serving = release.version  # finished; at most the final bookkeeping was left
+                elif release.version in versions:  # a first deploy (no structure recorded yet) did not finish
+                    serving = release.version - 1
+                else:  # only containers of failed releases: orphans; the current release is started again
                     continue
-                ctx.routes.serving[app_id] = serving
-                ctx.routes.ready.update(c.id for c in mine if c.version == serving and c.state == "up")
+                for unfinished in await repo.releases_in_force_after(session, app_id, serving):
+                    await self._fail_unfinished(session, unfinished)
+                if any(c.version == serving for c in mine):
+                    ctx.routes.serving[app_id] = serving
+                    ctx.routes.ready.update(c.id for c in mine if c.version == serving and c.state == "up")
+            await session.commit()
         orphans = [c for c in containers if c.app not in app_ids
                    or (c.proc_type != deploy.RUN_TYPE and c.version != ctx.routes.serving.get(c.app))]
         if orphans:
             log.info("removing %d container(s) no release owns", len(orphans))
             await ctx.scheduler.remove(orphans, grace_seconds=ctx.settings.stop_grace_seconds)
+        self.request("*")  # a first pass as soon as the loop runs: what died or was half-scaled meanwhile
+
+    @staticmethod
+    async def _fail_unfinished(session, release) -> None:
+        reason = "the controller stopped before the deploy finished"
+        log.warning("%s v%d: %s; marked failed", release.app_id, release.version, reason)
+        release.failed = True
+        release.failure = reason
+        release.updated = utcnow()
+        await record_event(session, release.app_id,
+                           f"{release.owner} deploy of v{release.version} failed: {reason}", "ERROR")
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._periodic(), name="reconcile-periodic"),
@@ -74,11 +111,13 @@ class Reconciler:
         self._wake.set()
 
     async def _periodic(self) -> None:
+        delay = self.ctx.settings.reconcile_interval
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.ctx.settings.reconcile_interval)
+                await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
             pending, self._pending = self._pending, set()
+            delay = self.ctx.settings.reconcile_interval
             try:
                 if pending:
                     for app_id in pending:
@@ -87,6 +126,15 @@ class Reconciler:
                     await self.reconcile_all()
             except EngineUnavailable as exc:
                 log.warning("engine unavailable: %s", exc.message)
+                # A whole pass again every second until the engine answers: when it comes back from a
+                # restart (which stopped every container), the apps are up again within seconds.
+                delay = min(delay, ENGINE_RETRY_SECONDS)
+            except DATABASE_UNAVAILABLE as exc:
+                # Nothing can be replaced without the database (what to run is there). The router still
+                # follows the engine, from the routing settings read last: a dead container leaves it.
+                log.warning("database unavailable, reconciling later: %s", _first_line(exc))
+                with contextlib.suppress(Exception):
+                    await self.ctx.routes.sync()
             except Exception:  # keep the loop alive; the next pass tries again
                 log.exception("reconcile pass failed")
 
@@ -120,12 +168,12 @@ class Reconciler:
                     and c.proc_type != deploy.RUN_TYPE]
             alive: dict[str, int] = {}
             for c in mine:
-                if c.state not in DEAD:
+                if c.state not in NOT_RUNNING:
                     alive[c.proc_type] = alive.get(c.proc_type, 0) + 1
             wanted = {t: n for t, n in (structure or {}).items() if n > 0}
             if version is None and not wanted:
                 continue
-            if any(c.state in DEAD for c in mine) or alive != wanted:
+            if any(c.state in NOT_RUNNING for c in mine) or alive != wanted:
                 await self.reconcile_app(app_id)
 
     async def reconcile_app(self, app_id: str) -> None:
@@ -150,17 +198,21 @@ class Reconciler:
                 return
             containers = [c for c in await ctx.scheduler.list(app=app_id, version=version)
                           if c.proc_type != deploy.RUN_TYPE]
-            dead = [c for c in containers if c.state in DEAD]
+            dead = [c for c in containers if c.state in NOT_RUNNING]
             alive: dict[str, list[Container]] = {}
             for c in containers:
-                if c.state not in DEAD:
+                if c.state not in NOT_RUNNING:
                     alive.setdefault(c.proc_type, []).append(c)
             missing = {t: n - len(alive.get(t, [])) for t, n in (app.structure or {}).items()
                        if n > len(alive.get(t, []))}
-            if not dead and not missing:
+            # More than the structure asks for: a scale the controller died in the middle of (the structure
+            # is recorded once the containers run). The newest go.
+            surplus = [c for t, cs in alive.items() for c in cs[:max(len(cs) - (app.structure or {}).get(t, 0), 0)]]
+            if not dead and not missing and not surplus:
                 return
             for c in dead:
-                what = "was OOM-killed" if c.oom_killed else f"crashed with exit code {c.exit_code}"
+                what = ("was OOM-killed" if c.oom_killed else "was never started" if c.state == "starting"
+                        else f"crashed with exit code {c.exit_code}")
                 await record_event(session, app_id, f"container {c.name} {what}", "ERROR")
             await session.commit()
             if dead:
@@ -178,4 +230,8 @@ class Reconciler:
                     except deploy.DeployError as exc:
                         log.warning("replacement for %s/%s failed: %s", app_id, proc_type, exc)
                 self.corrections += 1
+            if surplus:
+                ctx.routes.ready.difference_update(c.id for c in surplus)
+                self.corrections += 1
             await ctx.routes.sync()
+            await deploy.retire(ctx, surplus, ctx.settings.stop_grace_seconds)

@@ -156,6 +156,13 @@ async def current_release(session: AsyncSession, app_id: str) -> Release | None:
     return await session.scalar(stmt)
 
 
+async def releases_in_force_after(session: AsyncSession, app_id: str, version: int) -> list[Release]:
+    """The releases newer than `version` that did not fail, oldest first."""
+    stmt = (select(Release).where(Release.app_id == app_id, Release.version > version, Release.failed.is_(False))
+            .order_by(Release.version))
+    return list((await session.scalars(stmt)).all())
+
+
 async def release_by_version(session: AsyncSession, app_id: str, version: int) -> Release | None:
     return await session.scalar(select(Release).where(Release.app_id == app_id, Release.version == version))
 

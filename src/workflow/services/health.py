@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from .. import repositories as repo
+from ..db import DATABASE_UNAVAILABLE
 from ..domain.procfile import ROUTABLE_TYPES
 from ..scheduler.base import Container, SchedulerError
 
@@ -120,6 +121,9 @@ class HealthMonitor:
                     await self.check_all(client)
                 except SchedulerError as exc:
                     log.warning("health checks paused: %s", exc.message)
+                except DATABASE_UNAVAILABLE as exc:  # the serving containers keep their router membership
+                    log.warning("health checks paused: database unavailable: %s",
+                                (str(exc).splitlines() or [type(exc).__name__])[0])
                 except Exception:
                     log.exception("health check pass failed")
                 await asyncio.sleep(self.tick)

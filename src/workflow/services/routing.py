@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from .. import repositories as repo
+from ..db import DATABASE_UNAVAILABLE
 from ..domain.procfile import ROUTABLE_TYPES
 from ..errors import ServiceUnavailable
 from ..metrics import observe_containers
@@ -31,6 +32,7 @@ class RouteSync:
         self._lock = asyncio.Lock()
         self._requested = 0  # sync() calls made
         self._done = 0  # the latest call whose table (built after it) went live
+        self._last_rows: tuple | None = None  # see _routing_rows
 
     @property
     def cert_dir(self) -> Path:
@@ -52,13 +54,7 @@ class RouteSync:
         observe_containers(containers)
         domain = self.ctx.settings.domain
         routes = []
-        async with self.ctx.sessions() as session:
-            app_ids = await repo.all_app_ids(session)
-            all_settings = await repo.latest_settings_by_app(session)
-            all_tls = await repo.latest_tls_by_app(session)
-            all_domains = await repo.domains_by_app(session)
-            certs = await repo.certificates_by_id(session, sorted(
-                {d.certificate_id for ds in all_domains.values() for d in ds if d.certificate_id is not None}))
+        app_ids, all_settings, all_tls, all_domains, certs = await self._routing_rows()
         for app_id in app_ids:
             settings, tls = all_settings.get(app_id), all_tls.get(app_id)
             app_domains = all_domains.get(app_id, [])
@@ -79,6 +75,26 @@ class RouteSync:
                 certificates=certificates,
             ))
         return RouteTable(routes=routes)
+
+    async def _routing_rows(self) -> tuple:
+        """Apps and their routing settings, domains and certificates from the database. While the database
+        cannot be reached, the rows read last: the router still follows the engine (a container that died
+        leaves it) instead of keeping a dead address until the database is back."""
+        try:
+            async with self.ctx.sessions() as session:
+                app_ids = await repo.all_app_ids(session)
+                all_settings = await repo.latest_settings_by_app(session)
+                all_tls = await repo.latest_tls_by_app(session)
+                all_domains = await repo.domains_by_app(session)
+                certs = await repo.certificates_by_id(session, sorted(
+                    {d.certificate_id for ds in all_domains.values() for d in ds if d.certificate_id is not None}))
+        except DATABASE_UNAVAILABLE:
+            if self._last_rows is None:
+                raise
+            log.warning("database unavailable: routing from the settings read last")
+            return self._last_rows
+        self._last_rows = (app_ids, all_settings, all_tls, all_domains, certs)
+        return self._last_rows
 
     async def _files(self, cert: Certificate) -> CertFiles | None:
         """The certificate's PEM files for nginx (content-addressed, written once)."""
