@@ -172,6 +172,26 @@ class TestReloads:
         await router.apply(RouteTable([web(app_servers)]))
         assert router.reloads == before
 
+    async def test_only_upstream_addresses_changed_skips_nginx_t(self, client, router, app_servers, monkeypatch):
+        await router.apply(RouteTable([web(app_servers[:1])]))
+        calls: list[tuple[str, ...]] = []
+        real = router._run_nginx
+
+        async def counting(*args: str):
+            calls.append(args)
+            return await real(*args)
+
+        monkeypatch.setattr(router, "_run_nginx", counting)
+        await router.apply(RouteTable([web(app_servers)]))  # a container more: addresses only
+        assert calls == []
+        seen = {(await client.get("/", headers={"Host": "web.example.test"})).json()["server"] for _ in range(10)}
+        assert seen == {"app0", "app1"}
+        await router.apply(RouteTable([web(app_servers, hosts=["other.example.test"])]))  # a new host: tested
+        assert [c[0] for c in calls] == ["-t"]
+        await router.apply(RouteTable([web([], hosts=["other.example.test"])]))  # no containers: a new shape
+        assert [c[0] for c in calls] == ["-t", "-t"]
+        assert (await client.get("/", headers={"Host": "other.example.test"})).status_code == 503
+
     async def test_a_rejected_config_keeps_the_previous_one(self, client, router, app_servers, tmp_path):
         await router.apply(RouteTable([web(app_servers)]))
         generation = router.generation

@@ -189,6 +189,7 @@ async def wait_ready(ctx, container: Container, timeout: float, probe: dict | No
     scheduler = ctx.scheduler
     deadline = time.monotonic() + timeout
     settle = time.monotonic() + 1.0
+    delay = 0.01  # most processes listen within tens of ms of their start: poll fast first, then back off
     while True:
         current = await scheduler.get(container.id)
         if current is None or current.state in ("crashed", "down"):
@@ -204,7 +205,8 @@ async def wait_ready(ctx, container: Container, timeout: float, probe: dict | No
         if time.monotonic() >= deadline:
             what = f"nothing listens on port {container.port}" if container.port else "container is not running"
             raise DeployError(f"{what} after {timeout:g} s ({container.name})")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 0.1)
     if probe is not None and current.address:
         if not await wait_probe(ctx, current, probe, deadline):
             raise DeployError(f"readiness probe of {container.name} did not pass within {timeout:g} s")
