@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_URL := postgresql+asyncpg://workflow:workflow@127.0.0.1:5432/workflow_test
 
-.PHONY: up test test-sqlite test-postgres services test-services venv lint migration bench clean
+.PHONY: up test test-sqlite test-postgres test-disruptive services test-services venv lint migration bench clean
 
 up: services venv
 	$(VENV)/bin/workflow db upgrade
@@ -15,10 +15,15 @@ test: test-services venv
 	bash scripts/build-test-images.sh
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
+	$(MAKE) test-disruptive
 
-# The whole suite on SQLite (the embedded default).
+# The whole suite on SQLite (the embedded default), except what restarts the Docker engine.
 test-sqlite:
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not disruptive"
+
+# Tests that restart the Docker engine (every container on the machine stops): alone, after the rest.
+test-disruptive:
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m disruptive
 
 # The persistence tests again on the real PostgreSQL server.
 test-postgres:

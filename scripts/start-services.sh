@@ -112,10 +112,7 @@ if ! docker info >/dev/null 2>&1; then
 }
 JSON
   fi
-  rm -f /var/run/docker.pid
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
-  for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || { log "dockerd did not start"; tail -30 /var/log/dockerd.log >&2; exit 1; }
+  bash "$(dirname "$0")/dockerd.sh" start || { log "dockerd did not start"; exit 1; }
 fi
 
 # --- PostgreSQL ------------------------------------------------------------------------------
