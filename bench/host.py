@@ -14,6 +14,7 @@ failure.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import aiodocker
 import httpx
 
 from .common import BIN, Platform, ensure_bench_image, percentile, remove_image, report, sh
@@ -78,6 +80,22 @@ def p50_p99(values: list[float]) -> str:
     return f"p50 {statistics.median(values) * 1000:7.1f} ms   p99 {percentile(values, 99) * 1000:7.1f} ms"
 
 
+async def listing_with_inspects(network: str, n: int) -> list[float]:
+    """How the scheduler listed containers before (workflow 41eb017): the listing, then one inspect per
+    container, concurrently — for comparison with the single listing it does now."""
+    docker = aiodocker.Docker()
+    try:
+        values = []
+        for _ in range(n + 1):
+            t0 = time.perf_counter()
+            listed = await docker.containers.list(all=True, filters={"network": [network]})
+            await asyncio.gather(*(docker.containers.container(c.id).show() for c in listed))
+            values.append(time.perf_counter() - t0)
+        return values[1:]
+    finally:
+        await docker.close()
+
+
 def populate(platform: Platform, image: str, apps: list[str]) -> None:
     def one(app: str) -> None:
         platform.create_app(app)
@@ -121,6 +139,10 @@ def run() -> dict[str, float]:
             results[f"host reconcile pass ({total})"] = report(
                 f"one full reconciler pass over {total} containers  vs  Engine API GET /containers/json of them",
                 passes, raw_list, unit="ms")
+            n_plus_one = asyncio.run(listing_with_inspects(platform.network, PASSES))
+            print(f"    (before 41eb017 the scheduler inspected every container on each listing: listing + {total} "
+                  f"inspects, Engine API via aiodocker: {p50_p99(n_plus_one)})", flush=True)
+            results[f"host listing + {total} inspects (old N+1) ms"] = statistics.median(n_plus_one) * 1000
             docker_ps_all = timed_calls(lambda: sh("docker", "ps", "-a", "--filter", f"network={platform.network}"),
                                         CLI_CALLS)
             print(f"    (for scale: `docker ps -a` of all {total}: {p50_p99(docker_ps_all)})", flush=True)
