@@ -10,7 +10,7 @@ from ..deps import AppDep, CtxDep, CurrentUser, SessionDep, require_owner_or_adm
 from ..schemas import AppCreateIn, AppOut, AppUpdateIn, Page, RunIn, RunOut
 from ..services import apps, logs, releases
 from .body import data_of
-from .wire import DeisRouter, empty, page_body, page_params, plain
+from .wire import MAX_SQL_INT, DeisRouter, empty, page_body, page_params, plain
 
 router = DeisRouter(prefix="/v2/apps", tags=["apps"])
 
@@ -63,6 +63,7 @@ async def app_logs(app: AppDep, ctx: CtxDep, log_lines: str | None = None, follo
         count = int(log_lines) if log_lines is not None else 100
     except ValueError:
         count = 100
+    count = min(max(count, 0), MAX_SQL_INT)  # no lines below zero; a SQL LIMIT holds 64 bits
     if follow:
         return StreamingResponse(logs.follow(ctx, app, count), media_type="text/plain")
     text = await logs.recent(ctx, app, count)

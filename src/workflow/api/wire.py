@@ -24,6 +24,8 @@ API_VERSION = "2.3"
 PLATFORM_VERSION = "2.3.0"
 VERSION_HEADERS = {"DEIS_API_VERSION": API_VERSION, "DEIS_PLATFORM_VERSION": PLATFORM_VERSION}
 DEFAULT_PAGE_SIZE = 100
+MAX_SQL_INT = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) hold
+
 
 
 # --- error shapes, as declared in the OpenAPI schema (spec §1.7) ---------------------------------
@@ -213,7 +215,8 @@ def page_params(request: Request) -> tuple[int, int]:
 
     limit = as_int("limit", DEFAULT_PAGE_SIZE)
     offset = max(as_int("offset", 0), 0)
-    return (limit if limit > 0 else DEFAULT_PAGE_SIZE), offset
+    # both reach SQL as 64-bit integers: beyond that a page is empty (offset) or everything (limit)
+    return min(limit if limit > 0 else DEFAULT_PAGE_SIZE, MAX_SQL_INT), min(offset, MAX_SQL_INT)
 
 
 def page_body(request: Request, count: int, results: Sequence[Any], limit: int, offset: int) -> dict:
