@@ -57,3 +57,36 @@ class TestUnicodeDigits:
         r = await client.get("/v2/apps/fuzzed/releases/v²/", headers=auth)
         assert (r.status_code, r.json()) == (404, "No Release matches the given query.")
         assert (await client.get("/v2/apps/fuzzed/releases/v1/", headers=auth)).status_code == 200
+
+
+class TestLoneSurrogates:
+    """JSON may escape half a UTF-16 pair (`"\\ud800"`); Python decodes it to a string that no UTF-8
+    encoder takes, so hashing a password or querying a user with it was a 500."""
+
+    @pytest.mark.parametrize(("path", "field"), [("/v2/auth/passwd/", "new_password"),
+                                                 ("/v2/auth/tokens/", "username"),
+                                                 ("/v2/auth/register/", "username"),
+                                                 ("/v2/auth/login/", "password"),
+                                                 ("/v2/apps/", "id")])
+    async def test_refused(self, client, admin, path, field):
+        _, auth = admin
+        body = b'{"%s": "x\\ud800"}' % field.encode()
+        r = await client.post(path, content=body, headers={**auth, "Content-Type": "application/json"})
+        assert r.status_code == 400, r.text
+        assert r.json()["detail"].startswith("JSON parse error")
+        assert (await client.get("/v2/auth/whoami/", headers=auth)).status_code == 200  # token unchanged
+
+    async def test_nested_json_string(self, client, admin):
+        _, auth = admin
+        await new_app(client, auth)
+        body = b'{"values": "{\\"A\\": \\"\\\\ud800\\"}"}'
+        r = await client.post("/v2/apps/fuzzed/config/", content=body,
+                              headers={**auth, "Content-Type": "application/json"})
+        assert r.status_code == 400, r.text
+
+    async def test_pairs_still_accepted(self, client, admin):
+        _, auth = admin
+        body = b'{"id": "k", "public": "x"}'
+        r = await client.post("/v2/keys/", content=body.replace(b'"k"', b'"k\\ud83d\\ude00"'),
+                              headers={**auth, "Content-Type": "application/json"})
+        assert r.status_code == 400 and "JSON parse error" not in r.text

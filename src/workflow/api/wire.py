@@ -12,10 +12,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, RootModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..domain.validation import valid_unicode
 from ..errors import WorkflowError
 
 log = logging.getLogger("workflow.api")
@@ -93,11 +95,42 @@ def declared_responses(full_path: str, response_class: Any, given: dict | None) 
     return merged
 
 
+LONE_SURROGATE = ("JSON parse error - strings must be valid Unicode: a lone surrogate escape "
+                  "(\\ud800 to \\udfff) is not")
+
+
+def _has_lone_surrogate(body: bytes) -> bool:
+    if b"\\u" not in body:  # only an escape can make one
+        return False
+    try:
+        return not valid_unicode(json.loads(body))
+    except ValueError:
+        return False  # FastAPI reports the parse error
+
+
+class DeisRoute(APIRoute):
+    """Refuses a JSON body holding a lone surrogate before FastAPI parses it."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            if _has_lone_surrogate(await request.body()):
+                raise WorkflowError({"detail": LONE_SURROGATE}, 400)
+            return await handler(request)
+
+        return handle
+
+
 class DeisRouter(APIRouter):
     """Registers every route under both spellings, with and without the trailing slash, so no
     client is ever redirected (upstream's `/?$` patterns). Only the spelling the SDK sends
     appears in the OpenAPI schema, with the Deis error shapes declared, and one operation id per
     method (`<id>` for GET, `<id>_head` for HEAD when a route answers both)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", DeisRoute)
+        super().__init__(*args, **kwargs)
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         kwargs["responses"] = declared_responses(self.prefix + path, kwargs.get("response_class"),

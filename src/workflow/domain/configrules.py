@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .procfile import PROC_TYPE_RE
+from .validation import loads_json
 
 FIELDS = ("values", "memory", "cpu", "tags", "registry", "healthcheck")
 KEY_RE = re.compile(r"^[a-z_]+[a-z0-9_]*$", re.IGNORECASE)
@@ -44,7 +45,7 @@ def as_object(field: str, value: Any) -> dict[str, Any]:
     """Objects may arrive as JSON objects or as strings holding JSON."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads_json(value)
         except ValueError as exc:
             raise ConfigError(field, f"Value must be valid JSON: {exc}") from exc
     if not isinstance(value, dict):

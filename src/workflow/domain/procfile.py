@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from .validation import loads_json
 
 PROC_TYPE_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ROUTABLE_TYPES = ("web", "cmd")
@@ -20,7 +21,7 @@ def parse_procfile(value: Any) -> dict[str, str]:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads_json(value)
         except ValueError as exc:
             raise ProcfileError("Procfile must be a JSON object") from exc
     if not isinstance(value, dict):

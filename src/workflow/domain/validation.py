@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -12,6 +13,24 @@ USERNAME_TEXT = ("Enter a valid username. This value may contain only letters, n
                  "characters.")
 USERNAME_RE = re.compile(r"^[\w.@+-]+$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def valid_unicode(value: Any) -> bool:
+    """False when a string in a decoded JSON value holds a lone surrogate (JSON allows `"\\ud800"`):
+    no database, password hash or UTF-8 response can hold one."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def loads_json(text: str | bytes) -> Any:
+    """`json.loads` that also refuses (ValueError) lone surrogates."""
+    value = json.loads(text)
+    if not valid_unicode(value):
+        raise ValueError("strings must be valid Unicode, without lone surrogate escapes")
+    return value
 
 
 def required_string(errors: dict[str, list[str]], data: dict[str, Any], field: str,

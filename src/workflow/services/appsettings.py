@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import repositories as repo
+from ..domain.validation import loads_json
 from ..errors import Conflict, FieldErrors, NotFound, Unprocessable
 from ..models import TLS, App, AppSettings, User
 from .routing import commit_and_sync
@@ -67,7 +68,7 @@ def _object(errors: dict[str, list[str]], field: str, value: Any) -> dict | None
     """A JSON object, also when sent as a string holding one (upstream JSONFieldSerializer)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads_json(value)
         except ValueError:
             errors.setdefault(field, []).append("Value must be valid JSON.")
             return None
