@@ -90,3 +90,19 @@ class TestLoneSurrogates:
         r = await client.post("/v2/keys/", content=body.replace(b'"k"', b'"k\\ud83d\\ude00"'),
                               headers={**auth, "Content-Type": "application/json"})
         assert r.status_code == 400 and "JSON parse error" not in r.text
+
+
+class TestScaleCounts:
+    """`int(Infinity)` raised OverflowError (a 500), and any count was tried, however large."""
+
+    @pytest.mark.parametrize(("raw", "reason"), [(b"Infinity", "cannot convert float infinity to integer"),
+                                                 (b"-Infinity", "cannot convert float infinity to integer"),
+                                                 (HUGE.encode(), "['Must be less than or equal to 2147483647']"),
+                                                 (b"2147483648", "['Must be less than or equal to 2147483647']")])
+    async def test_refused(self, client, admin, raw, reason):
+        _, auth = admin
+        await new_app(client, auth)
+        r = await client.post("/v2/apps/fuzzed/scale/", content=b'{"cmd": ' + raw + b"}",
+                              headers={**auth, "Content-Type": "application/json"})
+        assert (r.status_code, r.json()) == (400, {"detail": f"Invalid scaling format: {reason}"})
+        assert (await client.get("/v2/apps/fuzzed/", headers=auth)).json()["structure"] == {}

@@ -9,6 +9,7 @@ from .validation import loads_json
 
 PROC_TYPE_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ROUTABLE_TYPES = ("web", "cmd")
+MAX_SCALE = 2**31 - 1  # upstream's ceiling: a Kubernetes replica count is an int32
 
 
 class ProcfileError(ValueError):
@@ -76,9 +77,11 @@ def parse_scale(body: dict[str, Any]) -> dict[str, int]:
     for proc_type, raw in body.items():
         try:
             count = int(raw)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: JSON's Infinity
             raise ProcfileError(str(exc)) from exc
         if count < 0:
             raise ProcfileError("['Must be greater than or equal to zero']")
+        if count > MAX_SCALE:
+            raise ProcfileError(f"['Must be less than or equal to {MAX_SCALE}']")
         result[proc_type] = count
     return result

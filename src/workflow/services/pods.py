@@ -54,11 +54,11 @@ async def list_pods(session: AsyncSession, ctx, app: App, proc_type: str | None 
 
 @timed(SCALE_SECONDS)
 async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) -> None:
-    deploy.require_scheduler(ctx)
     try:
         wanted = parse_scale(body)
     except ProcfileError as exc:
         raise BadRequest(f"Invalid scaling format: {exc}") from exc
+    deploy.require_scheduler(ctx)
     async with app_work(session, ctx, app):
         release, config, build = await current_state(session, app)
         if build is None:
