@@ -22,7 +22,9 @@ case "${1:-}" in
     exit 1
     ;;
   stop)
-    pid="$(cat "$pid_file" 2>/dev/null || pgrep -xo dockerd || true)"
+    pid="$(cat "$pid_file" 2>/dev/null || true)"
+    # A stale pid file may name another process by now: only a dockerd is signalled.
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || pid="$(pgrep -xo dockerd || true)"
     [ -n "$pid" ] || exit 0
     kill -TERM "$pid" 2>/dev/null || exit 0
     for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.5; done
