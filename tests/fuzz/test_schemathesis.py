@@ -15,6 +15,7 @@ Hypothesis runs derandomized and without an example database, so a run is reprod
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -59,7 +60,7 @@ set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "workflow-fuzz-hypothesis"
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
-MAX_EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 20}
+MAX_EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}
 REGISTRY = "127.0.0.1:5000"
 IMAGE = f"{REGISTRY}/test/web:latest"
 PASSWORD = "fuzz-secret"
@@ -247,14 +248,59 @@ async def _remove_all(ctx: Any) -> None:
 def _to_httpx(kwargs: dict[str, Any]) -> dict[str, Any]:
     """schemathesis' requests-style call arguments as httpx ones."""
     out = {k: kwargs[k] for k in ("method", "url", "headers", "params") if kwargs.get(k) is not None}
-    if "json" in kwargs:
-        out["json"] = kwargs["json"]
+    if "json" in kwargs:  # serialized as schemathesis does: NaN and Infinity are sent, not refused
+        out["content"] = json.dumps(kwargs["json"]).encode()
+        out["headers"] = {"Content-Type": "application/json", **out.get("headers", {})}
     if kwargs.get("data") is not None:
         data = kwargs["data"]
         out["content"] = data.encode() if isinstance(data, str) else data
     if kwargs.get("cookies"):
         out["cookies"] = kwargs["cookies"]
     return out
+
+
+# Input that generation from the schema rarely produces and that broke handlers before (see test_regressions.py):
+# numbers beyond 64 bits and JSON's Infinity, digits `int` refuses, NUL, lone surrogates, JSON inside strings.
+ODD_STRINGS = ["²", "١٢", str(10**30), f"-{10**30}", "-1", "0", "\x00", "a\x00b", "..", " ", "%", "1e999", "NaN",
+               "\u202e", "x" * 300, '{"a": "\\ud800"}', '{"web": 1e999}', "[]", "{}", "null"]  # URL-safe: no surrogate
+ODD_VALUES = [*ODD_STRINGS, "\ud800", "a\udfff", 10**30, -(10**30), 2**63, float("inf"), float("-inf"), float("nan"),
+              1e308, True, None, [], {}, ["\x00"], {"\x00": "\x00"}, {"A": "\ud800"}, {"A": 10**30}, {"PORT": "²"},
+              {"cmd": 10**30},
+              {"web": {"min": float("inf"), "max": 10**30, "cpu_percent": float("nan")}}]
+ODD_QUERY = {"limit": ODD_STRINGS, "offset": ODD_STRINGS, "log_lines": ODD_STRINGS, "follow": ["true", "2", "\x00"]}
+
+
+def _body_fields(operation: Any) -> list[str]:
+    """The property names of the operation's JSON body schema (through `anyOf` and `$ref`)."""
+    document = operation.schema.raw_schema
+    content = (operation.definition.raw.get("requestBody") or {}).get("content") or {}
+    pending = [(content.get("application/json") or {}).get("schema") or {}]
+    fields: list[str] = []
+    while pending:
+        schema = pending.pop()
+        if "$ref" in schema:
+            schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        pending += schema.get("anyOf", [])
+        fields += [name for name in schema.get("properties", {}) if name not in fields]
+    return fields or ["cmd", "web"]
+
+
+def odd_cases(operation: Any, known: dict[str, str]) -> st.SearchStrategy[schemathesis.Case]:
+    """Cases that aim the odd input at one place at a time: a path parameter, a query parameter, a body field."""
+    choices: list[st.SearchStrategy[schemathesis.Case]] = []
+    for name in (p.name for p in operation.path_parameters):
+        choices.append(st.sampled_from(ODD_STRINGS).flatmap(
+            lambda value, name=name: operation.as_strategy(path_parameters={**known, name: value})))
+    if operation.method.upper() == "GET":
+        choices.append(st.sampled_from(sorted(ODD_QUERY)).flatmap(
+            lambda name: st.sampled_from(ODD_QUERY[name]).flatmap(
+                lambda value: operation.as_strategy(path_parameters=known, query={name: value}))))
+    if operation.body:
+        fields = _body_fields(operation)
+        choices.append(st.tuples(st.sampled_from(fields), st.sampled_from(ODD_VALUES)).flatmap(
+            lambda pair: operation.as_strategy(path_parameters=known, body={pair[0]: pair[1]},
+                                               media_type="application/json")))
+    return st.one_of(choices) if choices else operation.as_strategy()
 
 
 @pytest.mark.parametrize(("operation_id", "mode"),
@@ -266,6 +312,8 @@ def test_operation(fuzz: Fuzz, operation_id: str, mode: GenerationMode) -> None:
     strategy = operation.as_strategy(generation_mode=mode)
     if known:
         strategy = strategy | operation.as_strategy(generation_mode=mode, path_parameters=known)
+    if mode == GenerationMode.POSITIVE:
+        strategy = strategy | odd_cases(operation, known)
 
     @settings(max_examples=MAX_EXAMPLES[mode], deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
@@ -284,7 +332,7 @@ def test_operation(fuzz: Fuzz, operation_id: str, mode: GenerationMode) -> None:
         response = fuzz.request(**_to_httpx(kwargs))
         fuzz.statuses.setdefault(f"{operation_id}-{mode}", Counter())[response.status_code] += 1
         if os.environ.get("FUZZ_DEBUG"):
-            print(operation_id, mode, response.status_code, kwargs.get("url"), repr(kwargs.get("data"))[:150],
+            print(operation_id, mode, response.status_code, response.request.url, repr(kwargs.get("data"))[:150],
                   response.text[:150])
         try:
             case.validate_response(response, checks=CHECKS, headers=kwargs.get("headers"))
