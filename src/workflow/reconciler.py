@@ -14,11 +14,14 @@ import contextlib
 import logging
 import time
 
+import httpx
+
 from . import repositories as repo
 from .db import DATABASE_UNAVAILABLE
 from .models import utcnow
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
 from .services import deploy
+from .services.health import DEFAULTS, probe_for, run_probe
 from .services.releases import current_state, pull_image, record_event
 
 log = logging.getLogger("workflow.reconciler")
@@ -48,9 +51,11 @@ class Reconciler:
         """Take over the containers a previous controller left running.
 
         A controller killed mid-deploy leaves the new release committed (not failed) with its containers
-        starting, or the previous release's containers not yet stopped. Then what served before keeps
-        serving, and the unfinished release is marked failed, as a deploy that fails is: no release is left
-        current without running, and no half-started container joins the router.
+        starting, or the previous release's containers not yet stopped. When the new containers are all
+        there and ready, the router had been (or was about to be) switched to them: the deploy is finished
+        (the old containers are stopped). Otherwise what served before keeps serving and the unfinished
+        release is marked failed, as a deploy that fails is: no release is left current without running,
+        and no half-started container joins the router.
         """
         ctx = self.ctx
         containers = await ctx.scheduler.list()
@@ -64,7 +69,9 @@ class Reconciler:
                 if app is None or release is None or not versions:
                     continue  # nothing runs: the periodic pass starts what the structure asks for
                 older = {v for v in versions if v < release.version}
-                if older:  # the deploy of `release` (and any after the one serving) did not finish
+                if older and await self._ready(session, app, release, mine):
+                    serving = release.version
+                elif older:  # the deploy of `release` (and any after the one serving) did not finish
                     serving = max(older)
                 elif release.version in versions and app.structure:
                     serving = release.version  # finished; at most the final bookkeeping was left
@@ -84,6 +91,23 @@ class Reconciler:
             log.info("removing %d container(s) no release owns", len(orphans))
             await ctx.scheduler.remove(orphans, grace_seconds=ctx.settings.stop_grace_seconds)
         self.request("*")  # a first pass as soon as the loop runs: what died or was half-scaled meanwhile
+
+    async def _ready(self, session, app, release, mine: list[Container]) -> bool:
+        """Whether a release's containers are all there (the app's structure) and ready, as the deploy path
+        judges it: up, accepting connections on their port, passing their readiness probe."""
+        new = [c for c in mine if c.version == release.version and c.state == "up"]
+        wanted = {t: n for t, n in (app.structure or {}).items() if n > 0}
+        if not wanted or any(sum(c.proc_type == t for c in new) < n for t, n in wanted.items()):
+            return False
+        config = await repo.get_config(session, release.config_uuid)
+        async with httpx.AsyncClient() as client:
+            for c in new:
+                probes = [{**DEFAULTS, "tcpSocket": {"port": c.port}}] if c.port else []
+                probes += [p for p in [probe_for(config.healthcheck or {}, c.proc_type, "readinessProbe")] if p]
+                for probe in probes:
+                    if not c.address or not await run_probe(self.ctx, c, probe, client):
+                        return False
+        return True
 
     @staticmethod
     async def _fail_unfinished(session, release) -> None:

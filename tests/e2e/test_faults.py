@@ -57,8 +57,9 @@ def app_status(server, app: str) -> int | None:
 
 
 def test_controller_killed_mid_deploy(server, deis):
-    """SIGKILL while a second release's containers start: after the restart the previous release serves, the
-    half-deployed one is failed (with a reason) and its containers are gone; deploying again works."""
+    """SIGKILL while a second release's containers are not ready yet: after the restart the previous release
+    serves, the half-deployed one is failed (with a reason) and its containers are gone; deploying again
+    works."""
     network = server.env["WORKFLOW_DOCKER_NETWORK"]
     deis("register", server.url, "--username=alice", "--password=secret", "--email=a@example.com")
     deis("create", "midway", "--no-remote")
@@ -67,8 +68,8 @@ def test_controller_killed_mid_deploy(server, deis):
     assert app_status(server, "midway") == 200
     assert [len(ids) for ids in containers_by_version(network, "midway").values()] == [2]
 
-    # test/slow listens only after 3 s: the deploy of v3 waits for it, and the controller dies meanwhile.
-    pull = deis.popen("pull", "test/slow:latest", "-a", "midway")
+    # test/nolisten never listens: the deploy of v3 waits for it, and the controller dies meanwhile.
+    pull = deis.popen("pull", "test/nolisten:latest", "-a", "midway")
     try:
         wait_for("a v3 container", lambda: "v3" in containers_by_version(network, "midway"))
         old_nginx = server.nginx_pid()
@@ -105,6 +106,47 @@ def test_controller_killed_mid_deploy(server, deis):
     assert {v: len(ids) for v, ids in running.items()} == {"v4": 2}, running
     assert app_status(server, "midway") == 200
     assert len(engine_containers(network, "midway")) == 2
+
+
+def released_through_router(server, app: str) -> str | None:
+    """The release the container answering through the router runs (`WORKFLOW_RELEASE`)."""
+    try:
+        env = httpx.get(server.url + "/cgi-bin/env", headers={"Host": f"{app}.localhost"}, timeout=3).text
+    except httpx.HTTPError:
+        return None
+    return next((line.partition("=")[2] for line in env.splitlines() if line.startswith("WORKFLOW_RELEASE=")),
+                None)
+
+
+def test_controller_killed_while_the_old_release_stops(server, deis):
+    """SIGKILL after the router switched to the new release, while the old containers take their grace period
+    to stop: after the restart that deploy is finished, not undone — the new release is current and serves
+    alone."""
+    network = server.env["WORKFLOW_DOCKER_NETWORK"]
+    deis("register", server.url, "--username=alice", "--password=secret", "--email=a@example.com")
+    deis("create", "handover", "--no-remote")
+    deis("config:set", "KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS=30", "-a", "handover")  # v2
+    headers = login(server)
+    # httpd ignoring SIGTERM: a container of this release takes its whole grace period (30 s) to stop.
+    procfile = {"web": "trap '' TERM; exec httpd -f -p 8080 -h /www"}
+    r = httpx.post(f"{server.url}/v2/apps/handover/builds/", headers=headers, timeout=120,
+                   json={"image": "test/web:latest", "procfile": procfile})
+    assert r.status_code == 201, r.text
+    assert released_through_router(server, "handover") == "v3"
+
+    change = deis.popen("config:set", "A=1", "-a", "handover")  # v4: up, switched to, then v3 stops slowly
+    try:
+        wait_for("the router to serve v4", lambda: released_through_router(server, "handover") == "v4", timeout=30)
+        assert "v3" in containers_by_version(network, "handover")  # still stopping
+        server.kill()
+    finally:
+        change.wait(30)
+    server.start()
+
+    releases = httpx.get(f"{server.url}/v2/apps/handover/releases/", headers=login(server)).json()["results"]
+    assert [(r["version"], r["failed"]) for r in releases] == [(4, False), (3, False), (2, False), (1, False)]
+    assert {v: len(ids) for v, ids in containers_by_version(network, "handover").items()} == {"v4": 1}
+    assert released_through_router(server, "handover") == "v4"
 
 
 def test_controller_killed_mid_first_deploy_and_mid_scale(server, deis):
