@@ -3,7 +3,11 @@
 * adopt, at start-up: containers that already run keep running and serve again — a controller restart
   restarts nothing; containers no app or release owns are removed.
 * replace: a container of the serving release that died is removed and a new one started (engine
-  events trigger a pass for that app; a periodic pass catches anything missed).
+  events trigger a pass for that app; a periodic pass catches anything missed). Containers run without a
+  restart policy, so an engine restart stops them all: while the engine is unavailable a whole pass is
+  retried every second, and the apps serve again within seconds of its return.
+* database unavailable: nothing is started or stopped (what to run is there); the router keeps following
+  the engine from the routing settings read last, and passes resume when the database answers again.
 Work on an app takes the app's lock, so it never races a deploy or a scale.
 """
 
