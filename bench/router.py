@@ -127,8 +127,13 @@ class RawNginx:
         servers = "\n".join(f"        server {a};" for a in addresses)
         (self.prefix / "nginx.conf").write_text(RAW_CONF.format(prefix=self.prefix, servers=servers, port=self.port))
         (self.prefix / "logs").mkdir()
+        # Its own session, as the platform's nginx has (`NginxRouter` starts it with start_new_session): with
+        # the kernel's autogroup scheduling (sched_autogroup_enabled=1 here) a session is a CPU-scheduling
+        # group, and an nginx sharing wrk's session got ~1.3-1.5× the req/s of the *same config* in a session
+        # of its own on this loaded 2-core machine (see RESULTS.md) — a difference of the harness, not of nginx.
         self.proc = subprocess.Popen(["nginx", "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf"),
-                                      "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
