@@ -106,3 +106,35 @@ class TestScaleCounts:
                               headers={**auth, "Content-Type": "application/json"})
         assert (r.status_code, r.json()) == (400, {"detail": f"Invalid scaling format: {reason}"})
         assert (await client.get("/v2/apps/fuzzed/", headers=auth)).json()["structure"] == {}
+
+
+class TestNulCharacters:
+    """PostgreSQL refuses NUL in text and jsonb: a NUL in a path parameter or a body string was a 500 there
+    (SQLite stores it). Now 404 for paths, and DRF's CharField answer for bodies, on both databases."""
+
+    @pytest.mark.parametrize("path", ["/v2/keys/a%00b", "/v2/certs/%00", "/v2/certs/a%00/domain/b%00",
+                                      "/v2/apps/fuzzed/domains/a%00b", "/v2/apps/fuzzed/perms/a%00b",
+                                      "/v2/admin/perms/a%00b", "/v2/apps/fuzzed/builds/a%00b/"])
+    async def test_path(self, client, admin, path):
+        _, auth = admin
+        await new_app(client, auth)
+        for method in ("GET", "DELETE"):
+            r = await client.request(method, path, headers=auth)
+            assert r.status_code in (404, 405), (method, r.text)
+            if r.status_code == 404:
+                assert r.json() == {"detail": "Not found."}
+
+    @pytest.mark.parametrize(("method", "path", "body", "field"), [
+        ("POST", "/v2/auth/tokens/", {"username": "a\x00b"}, "username"),
+        ("DELETE", "/v2/auth/cancel/", {"username": "\x00"}, "username"),
+        ("POST", "/v2/apps/fuzzed/config/", {"values": {"A": "x\x00"}}, "values"),
+        ("POST", "/v2/apps/fuzzed/settings/", {"label": {"a\x00": "b"}}, "label"),
+        ("POST", "/v2/keys/", {"id": "k\x00", "public": "ssh-rsa AAAA"}, "id"),
+    ])
+    async def test_body(self, client, admin, method, path, body, field):
+        _, auth = admin
+        await new_app(client, auth)
+        r = await client.request(method, path, json=body, headers=auth)
+        assert (r.status_code, r.json()) == (400, {field: ["Null characters are not allowed."]})
+        assert (await client.get("/v2/auth/whoami/", headers=auth)).status_code == 200
+        assert (await client.get("/v2/apps/fuzzed/releases/", headers=auth)).json()["count"] == 1

@@ -99,24 +99,52 @@ LONE_SURROGATE = ("JSON parse error - strings must be valid Unicode: a lone surr
                   "(\\ud800 to \\udfff) is not")
 
 
-def _has_lone_surrogate(body: bytes) -> bool:
-    if b"\\u" not in body:  # only an escape can make one
-        return False
+NULL_CHARACTERS = "Null characters are not allowed."  # DRF's CharField (ProhibitNullCharactersValidator)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def body_refusal(body: bytes) -> WorkflowError | None:
+    """Strings no database holds: a lone surrogate (JSON allows `"\\ud800"`) or a NUL character, which
+    PostgreSQL refuses in text and jsonb. Both only get into JSON as `\\u` escapes."""
+    if b"\\u" not in body:
+        return None
     try:
-        return not valid_unicode(json.loads(body))
+        value = json.loads(body)
     except ValueError:
-        return False  # FastAPI reports the parse error
+        return None  # FastAPI reports the parse error
+    if not valid_unicode(value):
+        return WorkflowError({"detail": LONE_SURROGATE}, 400)
+    if isinstance(value, dict):
+        fields = [str(key) for key, item in value.items() if _has_nul(key) or _has_nul(item)]
+        if fields:
+            return WorkflowError({field: [NULL_CHARACTERS] for field in fields}, 400)
+    elif _has_nul(value):
+        return WorkflowError({"non_field_errors": [NULL_CHARACTERS]}, 400)
+    return None
 
 
 class DeisRoute(APIRoute):
-    """Refuses a JSON body holding a lone surrogate before FastAPI parses it."""
+    """Refuses input no database can hold before FastAPI parses it: path parameters with a NUL
+    character (no object is named so: 404) and JSON bodies with NUL or lone surrogates (400)."""
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            if _has_lone_surrogate(await request.body()):
-                raise WorkflowError({"detail": LONE_SURROGATE}, 400)
+            if any("\x00" in str(value) for value in request.path_params.values()):
+                raise WorkflowError({"detail": "Not found."}, 404)
+            refusal = body_refusal(await request.body())
+            if refusal is not None:
+                raise refusal
             return await handler(request)
 
         return handle
