@@ -163,7 +163,12 @@ async def releases_in_force_after(session: AsyncSession, app_id: str, version: i
     return list((await session.scalars(stmt)).all())
 
 
+MAX_INTEGER = 2**31 - 1  # an INTEGER column (PostgreSQL int4 refuses a larger parameter)
+
+
 async def release_by_version(session: AsyncSession, app_id: str, version: int) -> Release | None:
+    if not -MAX_INTEGER <= version <= MAX_INTEGER:
+        return None  # no such release, and PostgreSQL would refuse the query
     return await session.scalar(select(Release).where(Release.app_id == app_id, Release.version == version))
 
 

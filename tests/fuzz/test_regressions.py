@@ -33,11 +33,20 @@ class TestHugeNumbersInQueries:
         r = await client.get(f"/v2/apps/?offset={HUGE}", headers=auth)
         assert r.json()["results"] == [] and r.json()["count"] == 1
 
-    async def test_release_version(self, client, admin):
+    @pytest.mark.parametrize("version", [HUGE, str(2**31)])  # the version column is a 32-bit INTEGER
+    async def test_release_version(self, client, admin, version):
         _, auth = admin
         await new_app(client, auth)
-        r = await client.get(f"/v2/apps/fuzzed/releases/v{HUGE}/", headers=auth)
+        r = await client.get(f"/v2/apps/fuzzed/releases/v{version}/", headers=auth)
         assert (r.status_code, r.json()) == (404, "No Release matches the given query.")
+
+    @pytest.mark.parametrize("version", [10**30, 2**31])
+    async def test_rollback_version(self, client, admin, version):
+        """Found by the fuzzer on PostgreSQL: `value out of int32 range`."""
+        _, auth = admin
+        await new_app(client, auth)
+        r = await client.post("/v2/apps/fuzzed/releases/rollback/", json={"version": version}, headers=auth)
+        assert (r.status_code, r.json()) == (400, {"detail": "Release matching query does not exist."})
 
     @pytest.mark.parametrize("lines", [HUGE, f"-{HUGE}", "-5"])
     async def test_log_lines(self, client, admin, lines):

@@ -10,7 +10,7 @@ from ..errors import NotFound
 from ..schemas import Page, ReleaseOut, RollbackIn, VersionOut
 from ..services import releases
 from .body import data_of
-from .wire import MAX_SQL_INT, DeisRouter, page_body, page_params
+from .wire import DeisRouter, page_body, page_params
 
 router = DeisRouter(prefix="/v2/apps/{id}/releases", tags=["releases"])
 
@@ -26,11 +26,9 @@ async def list_releases(request: Request, app: AppDep, session: SessionDep):
 @router.get("/v{version}/", response_model=ReleaseOut, operation_id="releases_get")
 async def get_release(version: str, app: AppDep, session: SessionDep):
     """One release, by `v<N>`."""
-    # ASCII digits only (`isdigit` also takes `²`, which `int` refuses), within what the database holds
+    # ASCII digits only: `isdigit` also takes `²`, which `int` refuses
     number = int(version) if version.isascii() and version.isdigit() else None
-    release = None
-    if number is not None and number <= MAX_SQL_INT:
-        release = await repo.release_by_version(session, app.id, number)
+    release = await repo.release_by_version(session, app.id, number) if number is not None else None
     if release is None:
         raise NotFound("Release")
     return ReleaseOut.of(release)
