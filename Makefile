@@ -27,7 +27,7 @@ test-disruptive:
 
 # The persistence tests again on the real PostgreSQL server.
 test-postgres:
-	WORKFLOW_TEST_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -p no:cacheprovider -m "not engine and not e2e" tests/api tests/test_migrations.py
+	WORKFLOW_TEST_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -p no:cacheprovider -m "not e2e" tests/api tests/test_migrations.py tests/fuzz
 
 services:
 	bash scripts/start-services.sh
