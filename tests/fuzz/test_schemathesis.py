@@ -341,3 +341,7 @@ def test_operation(fuzz: Fuzz, operation_id: str, mode: GenerationMode) -> None:
                 fuzz.ensure_objects()
 
     run()
+    statuses = fuzz.statuses[f"{operation_id}-{mode}"]
+    if os.environ.get("FUZZ_DEBUG"):
+        print(operation_id, mode, dict(statuses))
+    assert set(statuses) - {401}, f"{operation_id}: every case was refused as unauthenticated: {dict(statuses)}"
