@@ -50,6 +50,10 @@ class Reconciler:
         self._tasks: list[asyncio.Task] = []
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
+        # Containers the engine reported dead (id → what happened). The engine sends `die` a moment before
+        # its listing stops saying "running"; trusting the event saves waiting for the next periodic pass.
+        self._died: dict[str, str] = {}
+        self._oom: set[str] = set()  # an `oom` event alone does not end a container (a child may have died)
 
     async def adopt(self) -> None:
         """Take over the containers a previous controller left running.
@@ -171,6 +175,12 @@ class Reconciler:
             try:
                 async for event in self.ctx.scheduler.events():
                     if event.action in ("die", "oom") and event.proc_type != deploy.RUN_TYPE:
+                        if event.action == "oom":
+                            self._oom.add(event.container_id)
+                        else:
+                            self._died[event.container_id] = (
+                                "was OOM-killed" if event.container_id in self._oom
+                                else f"crashed with exit code {event.exit_code}")
                         self.request(event.app)
             except SchedulerError as exc:
                 log.warning("engine events interrupted: %s", exc.message)
@@ -186,8 +196,14 @@ class Reconciler:
             self.last_pass_seconds = time.perf_counter() - started
             self.passes += 1
 
+    def _is_dead(self, c: Container) -> bool:
+        return c.state in NOT_RUNNING or c.id in self._died
+
     async def _reconcile_all(self) -> None:
         containers = await self.ctx.scheduler.list()
+        listed = {c.id for c in containers}
+        self._died = {cid: what for cid, what in self._died.items() if cid in listed}
+        self._oom &= listed
         async with self.ctx.sessions() as session:
             structures = await repo.app_structures(session)
         for app_id, structure in structures.items():
@@ -196,12 +212,12 @@ class Reconciler:
                     and c.proc_type != deploy.RUN_TYPE]
             alive: dict[str, int] = {}
             for c in mine:
-                if c.state not in NOT_RUNNING:
+                if not self._is_dead(c):
                     alive[c.proc_type] = alive.get(c.proc_type, 0) + 1
             wanted = {t: n for t, n in (structure or {}).items() if n > 0}
             if version is None and not wanted:
                 continue
-            if any(c.state in NOT_RUNNING for c in mine) or alive != wanted:
+            if any(self._is_dead(c) for c in mine) or alive != wanted:
                 await self.reconcile_app(app_id)
 
     async def reconcile_app(self, app_id: str) -> None:
@@ -226,10 +242,10 @@ class Reconciler:
                 return
             containers = [c for c in await ctx.scheduler.list(app=app_id, version=version)
                           if c.proc_type != deploy.RUN_TYPE]
-            dead = [c for c in containers if c.state in NOT_RUNNING]
+            dead = [c for c in containers if self._is_dead(c)]
             alive: dict[str, list[Container]] = {}
             for c in containers:
-                if c.state not in NOT_RUNNING:
+                if not self._is_dead(c):
                     alive.setdefault(c.proc_type, []).append(c)
             missing = {t: n - len(alive.get(t, [])) for t, n in (app.structure or {}).items()
                        if n > len(alive.get(t, []))}
@@ -240,12 +256,15 @@ class Reconciler:
                 return
             for c in dead:
                 what = ("was OOM-killed" if c.oom_killed else "was never started" if c.state == "starting"
-                        else f"crashed with exit code {c.exit_code}")
+                        else f"crashed with exit code {c.exit_code}" if c.state in DEAD else self._died[c.id])
                 await record_event(session, app_id, f"container {c.name} {what}", "ERROR")
             await session.commit()
             if dead:
                 await ctx.scheduler.remove(dead, grace_seconds=0)
                 ctx.routes.ready.difference_update(c.id for c in dead)
+                for c in dead:
+                    self._died.pop(c.id, None)
+                    self._oom.discard(c.id)
             if missing:
                 settings_row = await repo.latest_settings(session, app_id)
                 info = await pull_image(ctx, build.image, config)
