@@ -34,4 +34,5 @@ class Context:
     scheduler: Scheduler | None = None
     routes: Any = None  # services.routing.RouteSync, when a router runs
     reconciler: Any = None  # reconciler.Reconciler
+    health: Any = None  # services.health.HealthMonitor
     locks: AppLocks = field(default_factory=AppLocks)

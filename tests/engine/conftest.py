@@ -55,6 +55,10 @@ async def platform(engine_settings) -> AsyncIterator:
             yield application
         finally:
             ctx = application.state.ctx
+            # Stopped first: they would start replacements for the containers removed here, and a start
+            # cut short by the shutdown leaves a container behind.
+            for worker in (ctx.health, ctx.reconciler):
+                await worker.stop()
             await ctx.scheduler.remove(await ctx.scheduler.list(), grace_seconds=0)
             await truncate_all(application)
 

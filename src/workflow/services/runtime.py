@@ -46,5 +46,6 @@ async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:
         reconciler.start()
         stack.push_async_callback(reconciler.stop)
         monitor = HealthMonitor(ctx)
+        ctx.health = monitor
         monitor.start()
         stack.push_async_callback(monitor.stop)
