@@ -165,7 +165,8 @@ def fuzz(database_url, tmp_path_factory, test_images) -> Iterator[Fuzz]:  # noqa
     app = create_app(Settings(
         data_dir=tmp_path_factory.mktemp("fuzz"), database_url=database_url, secret_key="test-secret",
         registration_mode="enabled", router_enabled=False, port=free_port(), tls_port=free_port(),
-        docker_network=network, deploy_timeout=8, stop_grace_seconds=0, run_timeout=10, reconcile_interval=1.0))
+        # a generous readiness timeout: a restart that times out answers 503, which would fail the run on a busy machine
+        docker_network=network, deploy_timeout=30, stop_grace_seconds=0, run_timeout=10, reconcile_interval=1.0))
     try:
         with anyio.from_thread.start_blocking_portal() as portal:
             with portal.wrap_async_context_manager(app.router.lifespan_context(app)):
