@@ -3,6 +3,7 @@ the main flows produce has its status declared and a body that matches the decla
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -124,6 +125,14 @@ class TestDocument:
             for status in ("400", "401", "403", "404", "default"):
                 assert "application/json" in op["responses"][status]["content"], (method, path, status)
             assert "422" not in op["responses"], (method, path)
+
+    def test_paginated_lists_declare_limit_and_offset(self, document):
+        paginated = [(path, op) for path, method, op in operations(document)
+                     if method == "get" and "Page" in json.dumps(op["responses"]["200"])]
+        assert {"/v2/apps/", "/v2/apps/{id}/releases/", "/v2/users/", "/v2/certs/"} <= {p for p, _ in paginated}
+        for path, op in paginated:
+            names = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
+            assert names.count("limit") == 1 and names.count("offset") == 1, path
 
     def test_non_json_answers_declared_as_such(self, document):
         paths = document["paths"]

@@ -163,6 +163,10 @@ class DeisRouter(APIRouter):
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         kwargs["responses"] = declared_responses(self.prefix + path, kwargs.get("response_class"),
                                                  kwargs.get("responses"))
+        if is_page(kwargs.get("response_model")):
+            # Read leniently by page_params (DRF), so declared here rather than as validated parameters.
+            extra = kwargs.get("openapi_extra") or {}
+            kwargs["openapi_extra"] = {**extra, "parameters": [*extra.get("parameters", []), *PAGE_PARAMETERS]}
         methods = [m.upper() for m in kwargs.get("methods") or ()]
         if kwargs.get("operation_id") and len(methods) > 1 and "GET" in methods and "HEAD" in methods:
             for method in methods:
@@ -263,6 +267,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 # --- pagination -------------------------------------------------------------------------------
+
+PAGE_PARAMETERS = [
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+     "description": f"Items per page (default {DEFAULT_PAGE_SIZE}; a non-numeric or non-positive value means "
+                    f"the default)."},
+    {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0},
+     "description": "Items to skip; `next` and `previous` in the answer carry the neighbouring pages."},
+]
+
+
+def is_page(model: Any) -> bool:
+    """A `Page[...]` answer (DRF LimitOffsetPagination envelope)."""
+    fields = getattr(model, "model_fields", {})
+    return {"count", "next", "previous", "results"} <= set(fields)
 
 
 def page_params(request: Request) -> tuple[int, int]:
