@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from . import models
 
@@ -74,8 +74,25 @@ class UsernameIn(LenientIn):
     username: Any = None
 
 
+def documented(description: str, schema: dict[str, Any], example: Any = None) -> Any:
+    """A lenient body field (checked by the services, which answer in the Deis error shapes) whose expected
+    type is still documented for Swagger UI and generated clients."""
+    extra: dict[str, Any] = dict(schema)
+    if example is not None:
+        extra["examples"] = [example]
+    return Field(None, description=description, json_schema_extra=extra)
+
+
+NULLABLE_STRING = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+# A map in the body, or the same map as a JSON string (the Workflow CLI sends either); null unsets a key.
+STRING_MAP = {"anyOf": [{"type": "object", "additionalProperties": {
+    "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}},
+    {"type": "string"}, {"type": "null"}]}
+
+
 class AppCreateIn(LenientIn):
-    id: Any = None
+    id: Any = documented("The app's name (lower-case letters, digits and dashes); a random one when absent.",
+                         NULLABLE_STRING, "example-go")
 
 
 class AppUpdateIn(LenientIn):
@@ -83,23 +100,34 @@ class AppUpdateIn(LenientIn):
 
 
 class BuildIn(LenientIn):
-    image: Any = None
-    procfile: Any = None
-    sha: Any = None
-    dockerfile: Any = None
+    image: Any = documented("The Docker image to deploy (`deis pull`).", {"type": "string"},
+                            "gabrtv/example-go:latest")
+    procfile: Any = documented("Process types and their commands; absent: the image's own CMD as `cmd`.",
+                               STRING_MAP, {"web": "./server --port $PORT"})
+    sha: Any = documented("The source commit, recorded with the build.", NULLABLE_STRING)
+    dockerfile: Any = documented("The Dockerfile the image was built from, recorded with the build.",
+                                 NULLABLE_STRING)
 
 
 class RollbackIn(LenientIn):
-    version: Any = None
+    version: Any = documented("The release to go back to; absent: the one before the current.",
+                              {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}, 2)
 
 
 class ConfigIn(LenientIn):
-    values: Any = None
-    memory: Any = None
-    cpu: Any = None
-    tags: Any = None
-    registry: Any = None
-    healthcheck: Any = None
+    values: Any = documented("Environment variables to set (null unsets one).", STRING_MAP,
+                             {"DATABASE_URL": "postgres://db/app", "DEBUG": None})
+    memory: Any = documented("Memory limit per process type, e.g. `512M` (null removes it).", STRING_MAP,
+                             {"web": "512M"})
+    cpu: Any = documented("CPU limit per process type, e.g. `500m` or `1` (null removes it).", STRING_MAP,
+                          {"web": "500m"})
+    tags: Any = documented("Labels the app's containers must run on (null removes one).", STRING_MAP,
+                           {"environment": "production"})
+    registry: Any = documented("Private registry credentials: `username` and `password` (null removes).",
+                               STRING_MAP, {"username": "bob", "password": "s3cur3pw1"})
+    healthcheck: Any = documented("Probes per process type: `livenessProbe` / `readinessProbe` as in Kubernetes.",
+                                  {"anyOf": [{"type": "object"}, {"type": "string"}, {"type": "null"}]},
+                                  {"web/cmd": {"readinessProbe": {"httpGet": {"path": "/", "port": 8080}}}})
 
 
 class RunIn(LenientIn):
