@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import repositories as repo
 from .context import Context
 from .db import session_scope
-from .errors import NotAuthenticated, NotFound, PermissionDenied, ServiceUnavailable
+from .errors import DatabaseUnavailable, NotAuthenticated, NotFound, PermissionDenied
 from .models import App, User
 from .security import digests_match, token_digest
 
@@ -37,7 +37,7 @@ async def get_session(ctx: CtxDep) -> AsyncIterator[AsyncSession]:
         async for session in session_scope(ctx.sessions):
             yield session
     except OSError as exc:  # the database server went away
-        raise ServiceUnavailable("The database is unavailable, try again later.") from exc
+        raise DatabaseUnavailable() from exc
 
 
 # scope="function": committed before the response is sent, so a client's next request sees the change.

@@ -70,3 +70,15 @@ class Unprocessable(WorkflowError):
 class ServiceUnavailable(WorkflowError):
     def __init__(self, detail: str = "Service temporarily unavailable, try again later."):
         super().__init__({"detail": detail}, 503)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached: nothing was changed, the client may retry."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is unavailable, try again later.")
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message for a one-line log entry or error detail (its type when it has none)."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -3,24 +3,19 @@ the database engine, one aiodocker client (through the scheduler), the router an
 
 from __future__ import annotations
 
-import logging
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from sqlalchemy.exc import InterfaceError, OperationalError
+from fastapi import FastAPI
 
 from .api import apps, appsettings, auth, builds, certs, config, domains, keys, meta, perms, pods, releases, users
 from .api.docs import install_docs
-from .api.wire import WireMiddleware, error_response, install_error_handlers
+from .api.wire import WireMiddleware, install_error_handlers
 from .config import Settings
 from .context import Context
 from .db import make_engine, make_sessionmaker
-from .errors import ServiceUnavailable
 from .metrics import MetricsMiddleware
 from .metrics import router as metrics_router
 from .security import Cipher
-
-log = logging.getLogger("workflow")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,7 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    install_database_error_handlers(app)
     app.add_middleware(MetricsMiddleware)  # inside WireMiddleware: sees the collapsed path
     app.add_middleware(WireMiddleware)
     app.include_router(meta.health)
@@ -63,15 +57,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     return app
 
-
-def install_database_error_handlers(app: FastAPI) -> None:
-    """A database that cannot be reached (stopped, restarting, network gone) is a 503 in the Deis shape, not a
-    500: the client may retry, and nothing was changed. Running apps are not affected (the router and the
-    containers do not need the database)."""
-
-    async def _unavailable(_request: Request, exc: Exception) -> Response:
-        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        return error_response(503, ServiceUnavailable("The database is unavailable, try again later.").body)
-
-    for kind in (OperationalError, InterfaceError):
-        app.add_exception_handler(kind, _unavailable)

@@ -22,6 +22,7 @@ import httpx
 
 from . import repositories as repo
 from .db import DATABASE_UNAVAILABLE
+from .errors import first_line
 from .models import utcnow
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
 from .services import deploy
@@ -35,10 +36,6 @@ DEAD = ("crashed", "down")
 # engine never ran (it went down in between): it will not start by itself, so it counts as dead.
 NOT_RUNNING = (*DEAD, "starting")
 ENGINE_RETRY_SECONDS = 1.0
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 class Reconciler:
@@ -69,7 +66,7 @@ class Reconciler:
         containers = await ctx.scheduler.list()
         async with ctx.sessions() as session:
             app_ids = set(await repo.all_app_ids(session))
-            for app_id in app_ids:
+            for app_id in app_ids & {c.app for c in containers}:  # an app with no container has nothing to adopt
                 app = await repo.app_by_id(session, app_id)
                 release = await repo.current_release(session, app_id)
                 mine = [c for c in containers if c.app == app_id and c.proc_type != deploy.RUN_TYPE]
@@ -164,7 +161,7 @@ class Reconciler:
             except DATABASE_UNAVAILABLE as exc:
                 # Nothing can be replaced without the database (what to run is there). The router still
                 # follows the engine, from the routing settings read last: a dead container leaves it.
-                log.warning("database unavailable, reconciling later: %s", _first_line(exc))
+                log.warning("database unavailable, reconciling later: %s", first_line(exc))
                 with contextlib.suppress(Exception):
                     await self.ctx.routes.sync()
             except Exception:  # keep the loop alive; the next pass tries again

@@ -14,11 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, RootModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.validation import valid_unicode
-from ..errors import WorkflowError
+from ..errors import DatabaseUnavailable, WorkflowError, first_line
 
 log = logging.getLogger("workflow.api")
 
@@ -27,7 +28,6 @@ PLATFORM_VERSION = "2.3.0"
 VERSION_HEADERS = {"DEIS_API_VERSION": API_VERSION, "DEIS_PLATFORM_VERSION": PLATFORM_VERSION}
 DEFAULT_PAGE_SIZE = 100
 MAX_SQL_INT = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) hold
-
 
 
 # --- error shapes, as declared in the OpenAPI schema (spec §1.7) ---------------------------------
@@ -251,6 +251,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
         status, body = _validation_body(exc)
         return error_response(status, body)
+
+    async def _database_unavailable(_request: Request, exc: Exception) -> Response:
+        # Stopped, restarting, network gone: a 503 the client may retry, not a 500. Running apps do not
+        # notice (the router and the containers do not need the database).
+        log.warning("database unavailable: %s", first_line(exc))
+        return error_response(503, DatabaseUnavailable().body)
+
+    for kind in (OperationalError, InterfaceError):
+        app.add_exception_handler(kind, _database_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

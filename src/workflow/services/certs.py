@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import repositories as repo
 from ..domain import validation as v
 from ..domain.hostnames import HostnameError, normalize_domain
-from ..errors import BadRequest, Conflict, FieldErrors, NotFound, PermissionDenied
+from ..errors import BadRequest, Conflict, FieldErrors, NotFound, PermissionDenied, first_line
 from ..models import Certificate, Domain, User, utcnow
 from .perms import may_use
 from .routing import commit_and_sync
@@ -104,10 +104,6 @@ def _load_key(pem: str):
     return key
 
 
-def _error_text(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 async def create(session: AsyncSession, ctx, owner: User, data: dict[str, Any]) -> Certificate:
     errors: dict[str, list[str]] = {}
     name = v.required_string(errors, data, "name", max_length=253)
@@ -123,12 +119,12 @@ async def create(session: AsyncSession, ctx, owner: User, data: dict[str, Any]) 
         try:
             cert, parsed = parse_certificate(cert_pem)
         except ValueError as exc:
-            errors.setdefault("certificate", []).append(f"Could not load certificate: {_error_text(exc)}")
+            errors.setdefault("certificate", []).append(f"Could not load certificate: {first_line(exc)}")
     if key_pem is not None:
         try:
             key = _load_key(key_pem)
         except (ValueError, TypeError) as exc:
-            errors.setdefault("key", []).append(f"Could not load private key: {_error_text(exc)}")
+            errors.setdefault("key", []).append(f"Could not load private key: {first_line(exc)}")
     if cert is not None and key is not None and _public_bytes(key.public_key()) != _public_bytes(cert.public_key()):
         # nginx would refuse the pair and with it every later router change: refuse it here instead.
         errors.setdefault("key", []).append("Could not load private key: the key does not match the certificate")

@@ -20,6 +20,7 @@ import httpx
 from .. import repositories as repo
 from ..db import DATABASE_UNAVAILABLE
 from ..domain.procfile import ROUTABLE_TYPES
+from ..errors import first_line
 from ..scheduler.base import Container, SchedulerError
 
 log = logging.getLogger("workflow.health")
@@ -122,8 +123,7 @@ class HealthMonitor:
                 except SchedulerError as exc:
                     log.warning("health checks paused: %s", exc.message)
                 except DATABASE_UNAVAILABLE as exc:  # the serving containers keep their router membership
-                    log.warning("health checks paused: database unavailable: %s",
-                                (str(exc).splitlines() or [type(exc).__name__])[0])
+                    log.warning("health checks paused: database unavailable: %s", first_line(exc))
                 except Exception:
                     log.exception("health check pass failed")
                 await asyncio.sleep(self.tick)
