@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from .model_log import ModelLogSession
+
 #: What a database that cannot be reached raises: the driver's connection errors as SQLAlchemy wraps them,
 #: and the OS errors asyncpg raises as they are when it cannot connect (refused, timed out, no socket).
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError)
@@ -33,7 +35,7 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=ModelLogSession)
 
 
 async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
