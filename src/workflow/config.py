@@ -38,6 +38,23 @@ class Settings(BaseSettings):
     router_enabled: bool = True  # tests of the API alone may run without nginx
     scheduler_enabled: bool = True  # API tests of users/apps may run without an engine
 
+    # tenant limits (README "Security model"): what one user may take from a shared platform
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # API request bodies (nginx and the app): 413
+    max_containers_per_app: int = Field(default=100, ge=1)  # the sum of an app's process counts: 400
+    max_runs_per_app: int = Field(default=3, ge=1)  # concurrent `deis run` containers of one app: 400
+    create_batch_size: int = Field(default=10, ge=1)  # containers created at once by one scale or deploy
+    container_pids_limit: int = Field(default=1024, ge=16)  # processes per container (fork bombs)
+    container_log_max_size: str = Field(default="10m", pattern=r"^[1-9][0-9]*[kmg]$")  # json-file rotation
+    container_log_max_files: int = Field(default=3, ge=1)
+    max_cpu_shares: int = Field(default=1024, ge=2, le=262144)  # CPU weight a container may claim (1024 = 1 core)
+    max_log_lines: int = Field(default=10000, ge=1)  # `log_lines` of GET /logs: 400 beyond
+    run_output_max_bytes: int = Field(default=1024 * 1024, ge=1024)  # `deis run` output kept (its last bytes)
+    max_log_follows_per_user: int = Field(default=4, ge=1)  # concurrent `logs?follow=true` streams: 429 beyond
+    login_failures_per_user: int = Field(default=10, ge=1)  # failed logins per username per window: 429
+    login_failures_per_address: int = Field(default=50, ge=1)  # failed logins per client address per window
+    login_throttle_window: float = Field(default=300.0, gt=0)  # seconds
+    password_hash_workers: int = Field(default=1, ge=1)  # threads hashing passwords (argon2): a flood waits there
+
     # internal: where uvicorn listens for nginx
     api_socket: Path | None = None
 

@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from .api import apps, appsettings, auth, builds, certs, config, domains, keys, meta, perms, pods, releases, users
+from .api.bodylimit import BodyLimitMiddleware
 from .api.docs import install_docs
 from .api.wire import WireMiddleware, install_error_handlers
 from .config import Settings
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Innermost of the three: a too-large body is refused before routing, parsing or authentication.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)  # inside WireMiddleware: sees the collapsed path
     app.add_middleware(WireMiddleware)
     app.include_router(meta.health)

@@ -58,7 +58,11 @@ class TestSkeleton:
         assert '"~^[0-9.]+$"' in block and '"~^\\[[0-9a-f:.]+\\]$"' in block
         assert "proxy_buffering off;" in block
         assert "proxy_read_timeout 1200s;" in block
-        assert "client_max_body_size 1g;" in block
+        # request bodies bounded (issue 18): 1 MiB, refused with the Deis error shape
+        assert "client_max_body_size 1048576;" in block
+        assert "error_page 413 @workflow_body_too_large;" in block
+        assert "at most 1048576 bytes" in conf(RouteTable())
+        assert "client_max_body_size 4096;" in conf(RouteTable(), api_max_body_bytes=4096)
         assert f"location = {GENERATION_PATH}" in block
         assert 'return 200 "7\\n";' in block
         assert 'server "unix:/srv/wf/api.sock";' in text

@@ -29,6 +29,7 @@ import idna
 from workflow.router.table import AppRoute, InvalidRoute, RouteTable
 
 GENERATION_PATH = "/__workflow_router_generation"
+TOO_LARGE_LOCATION = "@workflow_body_too_large"  # the API's 413, in the Deis error shape
 
 API_READ_TIMEOUT_S = 1200
 APP_READ_TIMEOUT_S = 1200
@@ -227,13 +228,15 @@ def render(
     access_log: bool = True,
     ipv6: bool = False,
     http2: bool = True,
+    api_max_body_bytes: int = 1024 * 1024,
 ) -> str:
     """The complete nginx.conf serving `table`; raises `InvalidRoute` for a value unsafe to write.
 
     `prefix_dir` holds the pid file, logs and temp dirs, so nginx touches nothing outside it (run it with
     `-p prefix_dir`). `generation` is answered at `GENERATION_PATH` on the API hosts from loopback, so a
     caller can tell when a reload is live. `worker_user` becomes the `user` directive (only meaningful when
-    the master runs as root). `tls_port=None` serves no TLS at all.
+    the master runs as root). `tls_port=None` serves no TLS at all. `api_max_body_bytes` bounds request
+    bodies on the API hosts (413 in the Deis error shape, before the controller reads anything).
     """
     prefix = Path(prefix_dir)
     api_names = ["localhost", "127.0.0.1"]
@@ -370,7 +373,8 @@ def render(
     conf.open("server")
     _listen(conf, listen_port, ipv6)
     conf.line("server_name " + " ".join([*api_names, '""', *_API_NAME_PATTERNS]) + ";")
-    conf.line("client_max_body_size 1g;")
+    conf.line(f"client_max_body_size {int(api_max_body_bytes)};")
+    conf.line(f"error_page 413 {TOO_LARGE_LOCATION};")
     conf.line("proxy_buffering off;")
     conf.line(f"proxy_read_timeout {API_READ_TIMEOUT_S}s;")
     conf.line(f"proxy_send_timeout {API_READ_TIMEOUT_S}s;")
@@ -383,6 +387,13 @@ def render(
     conf.close()
     conf.open("location /")
     conf.line("proxy_pass http://workflow_api;")
+    conf.close()
+    conf.open(f"location {TOO_LARGE_LOCATION}")
+    conf.line("default_type application/json;")
+    conf.line('add_header DEIS_API_VERSION "2.3" always;')
+    conf.line('add_header DEIS_PLATFORM_VERSION "2.3.0" always;')
+    detail = f"Request body is too large: at most {int(api_max_body_bytes)} bytes are accepted."
+    conf.line(f"return 413 '{{\"detail\":\"{detail}\"}}\\n';")
     conf.close()
     conf.close()
 

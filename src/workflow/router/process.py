@@ -108,6 +108,7 @@ class NginxRouter:
         stop_timeout: float = 10.0,
         max_log_bytes: int = 64 * 1024 * 1024,
         housekeeping_interval: float = 60.0,
+        api_max_body_bytes: int = 1024 * 1024,
     ):
         self.prefix = Path(data_dir).resolve() / "nginx"
         self.config_path = self.prefix / "nginx.conf"
@@ -121,6 +122,7 @@ class NginxRouter:
             "api_hosts": list(api_hosts),
             "prefix_dir": self.prefix,
             "trusted_proxies": list(trusted_proxies),
+            "api_max_body_bytes": api_max_body_bytes,
             "worker_user": _platform_user() if worker_user is _DEFAULT_USER else worker_user,
             "access_log": access_log,
             "ipv6": ipv6,

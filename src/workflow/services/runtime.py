@@ -23,7 +23,8 @@ async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:
         trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
         router = NginxRouter(data_dir=settings.data_dir, listen_port=settings.port,
                              api_socket_path=settings.socket_path, api_hosts=[f"deis.{settings.domain}"],
-                             tls_port=settings.tls_port, trusted_proxies=trusted)
+                             tls_port=settings.tls_port, trusted_proxies=trusted,
+                             api_max_body_bytes=settings.max_body_bytes)
     ctx.routes = RouteSync(ctx, router)
 
     reconciler = None

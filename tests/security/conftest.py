@@ -1,0 +1,49 @@
+# ruff: noqa: F811  (the engine fixtures are imported by name, then requested by name)
+"""Hostile-tenant tests (issue 18): each attack through the HTTP API on the real engine and the platform's
+nginx, asserting the clear 4xx and that another tenant's app still serves and still accepts a routing
+change afterwards. The engine fixtures are the ones of tests/engine."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import register
+from tests.engine.conftest import (  # noqa: F401  (fixtures)
+    api,
+    app_name,
+    deployed_app,
+    engine_settings,
+    host_of,
+    network,
+    owner,
+    platform,
+    router_client,
+    test_images,
+)
+
+
+@pytest.fixture
+async def mallory(api) -> dict[str, str]:
+    """The hostile tenant: an ordinary signed-in user."""
+    _, auth = await register(api, "mallory")
+    return auth
+
+
+@pytest.fixture
+async def victim(api, owner) -> tuple[dict[str, str], str]:
+    """Another tenant's deployed app: (its owner's auth headers, app id)."""
+    return owner, await deployed_app(api, owner)
+
+
+async def assert_tenant_unharmed(api: httpx.AsyncClient, router_client: httpx.AsyncClient, settings,
+                                 victim: tuple[dict[str, str], str]) -> None:
+    """The victim's app serves through nginx, and a routing change (maintenance on, then off) is applied."""
+    auth, app_id = victim
+    host = host_of(app_id, settings)
+    page = await router_client.get("/", headers=host)
+    assert page.status_code == 200 and "Powered by Workflow" in page.text, page.text
+    for on, status in ((True, 503), (False, 200)):
+        r = await api.post(f"/v2/apps/{app_id}/settings/", json={"maintenance": on}, headers=auth)
+        assert r.status_code == 201, r.text
+        assert (await router_client.get("/", headers=host)).status_code == status
