@@ -1,239 +1,138 @@
-"""`deis`: the root Typer app. Commands are registered by their Workflow CLI names (`apps:create`) plus the
-shortcuts the Go CLI knows (`create`, `pull`, `scale`, bare nouns for `<noun>:list` …)."""
+"""`deis`: routes argv the way the Workflow CLI's `deis.go` and `parser/<topic>.go` do.
+
+The upstream usage texts (`cli.usage`) drive everything a user sees before a command runs: the root help,
+each topic's `Valid commands for …` table, each command's docopt usage (which is also its parser). A
+command is then one function in `cli.commands.<module>`, looked up in that module's `COMMANDS` table.
+Only the topic's modules are imported, so `deis --version` starts fast.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, Any
+import importlib
+import os
+import shutil
+import sys
 
-import typer
-
-from cli import __version__, client, output
-from cli import profile as profiles
-from cli.commands import (
-    apps,
-    auth,
-    builds,
-    certs,
-    config,
-    domains,
-    healthchecks,
-    keys,
-    limits,
-    perms,
-    ps,
-    registry,
-    releases,
-    settings,
-    tags,
-    users,
-)
+from cli import argv as argv_rules
+from cli import output, usage
 from cli.errors import CLIError
 
-app = typer.Typer(
-    name="deis",
-    help="The Deis Workflow command-line client: manage apps on a Workflow controller.\n\n"
-    "Shortcuts such as `create`, `pull`, `scale`, `ps` or `config` are listed by `deis shortcuts`.",
-    no_args_is_help=True,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
+# topic → the module under cli.commands that runs its commands.
+MODULES = {
+    "apps": "apps",
+    "auth": "auth",
+    "autoscale": "settings",
+    "builds": "builds",
+    "certs": "certs",
+    "config": "config",
+    "domains": "domains",
+    "git": "git",
+    "healthchecks": "healthchecks",
+    "keys": "keys",
+    "labels": "settings",
+    "limits": "limits",
+    "maintenance": "settings",
+    "perms": "perms",
+    "ps": "ps",
+    "registry": "registry",
+    "releases": "releases",
+    "routing": "settings",
+    "shortcuts": "meta",
+    "tags": "tags",
+    "tls": "settings",
+    "users": "users",
+    "version": "meta",
+    "whitelist": "settings",
+}
 
-_PASSTHROUGH = {"allow_interspersed_args": False, "ignore_unknown_options": True}
-SHORTCUTS: dict[str, str] = {}
+
+def print_usage() -> None:
+    """`parser.PrintUsage`: no such command."""
+    output.error("Found no matching command, try 'deis help'\nUsage: deis <command> [<args>...]\n")
 
 
-def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
+def run_command(topic: str, name: str, doc: str, args: list[str]) -> int:
+    module = importlib.import_module(f"cli.commands.{MODULES[topic]}")
+    extras, args = argv_rules.take_extras(args, module.EXTRAS.get(name, {}))
+    try:
+        parsed = argv_rules.parse(doc, args)
+    except argv_rules.Exit as exc:
+        if exc.message:
+            output.error_line(exc.message)
+        return exc.code
+    parsed.update(extras)
+    return guarded(module.COMMANDS[name], parsed)
+
+
+def guarded(command, parsed: dict) -> int:
     """Errors are printed once, here: `Error: <message>` on stderr, exit 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CLIError as exc:
-            output.fail(exc.message)
-            raise typer.Exit(exc.exit_code) from None
-        except ValueError as exc:  # e.g. a body that is not the JSON the contract promises
-            output.fail(f"unexpected answer from the controller: {exc}")
-            raise typer.Exit(1) from None
-        except OSError as exc:
-            output.fail(str(exc))
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            output.line()
-            raise typer.Exit(130) from None
-
-    return wrapper
+    try:
+        return command(parsed) or 0
+    except CLIError as exc:
+        output.fail(exc.message)
+        return exc.exit_code
+    except ValueError as exc:  # e.g. a body that is not the JSON the contract promises
+        output.fail(f"unexpected answer from the controller: {exc}")
+        return 1
+    except OSError as exc:
+        output.fail(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        output.line()
+        return 130
 
 
-def register(func: Callable[..., Any], name: str, *aliases: str, context: dict | None = None) -> None:
-    guarded = _guard(func)
-    app.command(name, context_settings=context)(guarded)
-    for alias in aliases:
-        SHORTCUTS[alias] = name
-        app.command(alias, hidden=True, context_settings=context)(guarded)
+def run_topic(topic: str, args: list[str]) -> int:
+    """One `parser.<Topic>` function: a command, the topic's help, its default command, or no match."""
+    texts = usage.topic(topic)
+    name = args[0]
+    if name in texts.COMMANDS:
+        return run_command(topic, name, texts.COMMANDS[name], args)
+    if name == topic and texts.DEFAULT is None:  # `auth`, `git`: the bare topic prints its commands
+        output.write(texts.TOPIC)
+        return 0
+    if len(args) > 1 and args[1] in argv_rules.HELP_FLAGS:
+        output.write(texts.TOPIC)
+        return 0
+    if name == topic:
+        return run_command(topic, texts.DEFAULT, texts.COMMANDS[texts.DEFAULT], [texts.DEFAULT, *args[1:]])
+    print_usage()  # `deis apps:nope`: the Go CLI says so and exits 0
+    return 0
 
 
-def _version_callback(value: bool) -> None:
-    if value:
-        output.line(__version__)
-        raise typer.Exit()
+def run_plugin(topic: str, args: list[str]) -> int:
+    """An unknown topic runs `deis-<topic>` from PATH, as the Go CLI does, else prints the usage."""
+    binary = shutil.which("deis-" + topic) if topic else None
+    if not binary:
+        print_usage()
+        return 1
+    rest = args[0].split(topic + ":", 1)
+    plugin_args = ([rest[1]] if len(rest) > 1 else []) + args[1:]
+    sys.stdout.flush()
+    os.execv(binary, ["deis-" + topic, *plugin_args])
+    return 1  # not reached
 
 
-@app.callback()
-def root(
-    config_: Annotated[
-        str | None,
-        typer.Option(
-            "-c",
-            "--config",
-            metavar="PROFILE",
-            help="profile name (~/.deis/<name>.json) or path to a .json profile; "
-            "defaults to $DEIS_PROFILE, then 'client'.",
-        ),
-    ] = None,
-    version_: Annotated[
-        bool,
-        typer.Option(
-            "-v", "--version", callback=_version_callback, is_eager=True, help="print the CLI version and exit."
-        ),
-    ] = False,
-) -> None:
-    profiles.config_option = config_
-    client.reset_warning()
+def run(args: list[str]) -> int:
+    """Run `deis ARGS`; returns the exit code."""
+    from cli import profile as profiles
 
-
-def version(
-    all_: Annotated[bool, typer.Option("--all", help="also print the API versions of client and controller.")] = False,
-) -> None:
-    """Prints the CLI version."""
-    if not all_:
-        output.line(__version__)
-        return
-    output.line(f"Workflow CLI Version:            {__version__}")
-    output.line(f"Workflow CLI API Version:        {client.API_VERSION}")
-    prof = profiles.load()
-    response = client.Client.from_profile(prof).raw("GET", "/healthz", auth=False)
-    output.line(f"Workflow Controller API Version: {response.headers.get('DEIS_API_VERSION', '')}")
-
-
-def help_(
-    ctx: typer.Context,
-    topic: Annotated[str | None, typer.Argument(metavar="[COMMAND]", help="the command to describe.")] = None,
-) -> None:
-    """Shows help for deis or one of its commands."""
-    root_ctx = ctx.parent or ctx
-    group = root_ctx.command
-    if topic and hasattr(group, "get_command"):
-        sub = group.get_command(root_ctx, topic)
-        if sub is None:
-            raise CLIError(f"'{topic}' is not a deis command. See 'deis help'.")
-        with type(root_ctx)(sub, info_name=topic, parent=root_ctx) as sub_ctx:
-            output.write(sub.get_help(sub_ctx) + "\n")
-        return
-    output.write(group.get_help(root_ctx) + "\n")
-
-
-def shortcuts() -> None:
-    """Lists the shortcuts (aliases) for commands."""
-    output.line("".join(f"{alias} -> {SHORTCUTS[alias]}\n" for alias in sorted(SHORTCUTS)))
-
-
-# auth
-register(auth.register, "auth:register", "register")
-register(auth.login, "auth:login", "login")
-register(auth.logout, "auth:logout", "logout")
-register(auth.whoami, "auth:whoami", "whoami")
-register(auth.passwd, "auth:passwd", "passwd")
-register(auth.regenerate, "auth:regenerate", "regenerate")
-register(auth.cancel, "auth:cancel", "cancel")
-# apps
-register(apps.create, "apps:create", "create")
-register(apps.list_, "apps:list", "apps")
-register(apps.info, "apps:info", "info")
-register(apps.open_, "apps:open", "open")
-register(apps.logs, "apps:logs", "logs")
-register(apps.run, "apps:run", "run", context=_PASSTHROUGH)
-register(apps.destroy, "apps:destroy", "destroy")
-register(apps.transfer, "apps:transfer", "transfer")
-# builds
-register(builds.create, "builds:create", "pull")
-register(builds.list_, "builds:list", "builds")
-# ps
-register(ps.list_, "ps:list", "ps")
-register(ps.scale, "ps:scale", "scale")
-register(ps.restart, "ps:restart", "restart")
-# releases
-register(releases.list_, "releases:list", "releases")
-register(releases.info, "releases:info")
-register(releases.rollback, "releases:rollback", "rollback")
-# config
-register(config.list_, "config:list", "config")
-register(config.set_, "config:set")
-register(config.unset, "config:unset")
-register(config.pull, "config:pull")
-register(config.push, "config:push")
-# limits, healthchecks, tags, registry
-register(limits.list_, "limits:list", "limits")
-register(limits.set_, "limits:set")
-register(limits.unset, "limits:unset")
-register(healthchecks.list_, "healthchecks:list", "healthchecks")
-register(healthchecks.set_, "healthchecks:set")
-register(healthchecks.unset, "healthchecks:unset")
-register(tags.list_, "tags:list", "tags")
-register(tags.set_, "tags:set")
-register(tags.unset, "tags:unset")
-register(registry.list_, "registry:list", "registry")
-register(registry.set_, "registry:set")
-register(registry.unset, "registry:unset")
-# domains, certs, tls
-register(domains.list_, "domains:list", "domains")
-register(domains.add, "domains:add")
-register(domains.remove, "domains:remove")
-register(certs.list_, "certs:list", "certs")
-register(certs.add, "certs:add")
-register(certs.remove, "certs:remove")
-register(certs.info, "certs:info")
-register(certs.attach, "certs:attach")
-register(certs.detach, "certs:detach")
-register(settings.tls_info, "tls:info", "tls")
-register(settings.tls_enable, "tls:enable")
-register(settings.tls_disable, "tls:disable")
-# app settings
-register(settings.maintenance_info, "maintenance:info", "maintenance")
-register(settings.maintenance_on, "maintenance:on")
-register(settings.maintenance_off, "maintenance:off")
-register(settings.routing_info, "routing:info", "routing")
-register(settings.routing_enable, "routing:enable")
-register(settings.routing_disable, "routing:disable")
-register(settings.whitelist_list, "whitelist:list", "whitelist")
-register(settings.whitelist_add, "whitelist:add")
-register(settings.whitelist_remove, "whitelist:remove")
-register(settings.labels_list, "labels:list", "labels")
-register(settings.labels_set, "labels:set")
-register(settings.labels_unset, "labels:unset")
-register(settings.autoscale_list, "autoscale:list", "autoscale")
-register(settings.autoscale_set, "autoscale:set")
-register(settings.autoscale_unset, "autoscale:unset")
-# people and keys
-register(perms.list_, "perms:list", "perms", "sharing", "sharing:list")
-register(perms.create, "perms:create", "sharing:add")
-register(perms.delete, "perms:delete", "sharing:remove")
-register(users.list_, "users:list", "users")
-register(keys.list_, "keys:list", "keys")
-register(keys.add, "keys:add")
-register(keys.remove, "keys:remove")
-# meta
-register(version, "version")
-register(shortcuts, "shortcuts")
-register(help_, "help")
+    config, args = argv_rules.take_config(list(args))
+    topic, args = argv_rules.route(args)
+    if not args:
+        output.error_line("Usage: deis <command> [<args>...]")
+        return 1
+    profiles.config_option = config
+    if topic == "help":
+        output.write(usage.ROOT)
+        return 0
+    if topic in MODULES:
+        return run_topic(topic, args)
+    return run_plugin(topic, args)
 
 
 def main() -> None:
-    app(prog_name="deis")
+    sys.exit(run(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -1,23 +1,21 @@
-"""CLI unit tests: Typer's CliRunner against a controller mocked with respx. HOME and the profile live in
-tmp_path; the working directory is `<tmp>/myapp`, so commands without `-a` act on app `myapp`."""
+"""CLI unit tests: `cli.main.run` in-process against a controller mocked with respx. HOME and the profile
+live in tmp_path; the working directory is `<tmp>/myapp`, so commands without `-a` act on app `myapp`."""
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import respx
-import typer.main
-import typer.testing
-from typer.testing import CliRunner
 
-from cli.main import app as deis_app
-
-# Building the click command from ~100 Typer commands takes ~0.1 s; do it once for the whole run.
-DEIS_COMMAND = typer.main.get_command(deis_app)
+from cli import client as cli_client
+from cli.main import run
 
 CONTROLLER = "http://deis.example.com"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -75,18 +73,46 @@ def api() -> Iterator[respx.MockRouter]:
         yield router
 
 
-class Deis:
-    def __init__(self) -> None:
-        self.runner = CliRunner()
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+    output: str  # stdout and stderr interleaved, as a terminal shows them
 
-    def __call__(self, *args: str, input: str | None = None):
-        return self.runner.invoke(deis_app, list(args), input=input, prog_name="deis")
+
+class _Tee(io.StringIO):
+    """One of stdout/stderr: keeps its own text and adds it to the interleaved `shared` one."""
+
+    def __init__(self, shared: list[str]):
+        super().__init__()
+        self.shared = shared
+
+    def write(self, text: str) -> int:
+        self.shared.append(text)
+        return super().write(text)
+
+
+class Deis:
+    """`deis ARGS` with stdin fed from `input` (not a terminal) and stdout/stderr captured."""
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        shared: list[str] = []
+        out, err = _Tee(shared), _Tee(shared)
+        saved = sys.stdin, sys.stdout, sys.stderr
+        sys.stdin, sys.stdout, sys.stderr = io.StringIO(input or ""), out, err
+        cli_client.reset_warning()
+        try:
+            code = run(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = saved
+        return Result(code, out.getvalue(), err.getvalue(), "".join(shared))
 
 
 @pytest.fixture
-def deis(home: Path, monkeypatch: pytest.MonkeyPatch) -> Deis:
-    # Speed only: typer's runner rebuilds the command on every invoke; hand it the cached one.
-    monkeypatch.setattr(typer.testing, "_get_command", lambda app: DEIS_COMMAND, raising=False)
+def deis(home: Path) -> Deis:
     return Deis()
 
 

@@ -42,7 +42,7 @@ class TestLimits:
     def test_unset(self, deis, profile, api):
         post = api.post("/v2/apps/myapp/config/").mock(return_value=reply(201, CONFIG))
         api.get("/v2/apps/myapp/config/").mock(return_value=config())
-        assert deis("limits:unset", "-c", "web").exit_code == 0
+        assert deis("limits:unset", "--cpu", "web").exit_code == 0
         assert sent_json(post.calls[0].request) == {"cpu": {"web": None}}
 
     def test_bad_limit(self, deis, profile):
@@ -66,13 +66,17 @@ PROBE = {
 class TestHealthchecks:
     def test_list_none(self, deis, profile, api):
         api.get("/v2/apps/myapp/config/").mock(return_value=config())
-        assert deis("healthchecks").stdout == "=== myapp Healthchecks\nNo health checks configured.\n"
+        # The v2.18 parser lists `--type` web/cmd when none is given.
+        assert deis("healthchecks").stdout == (
+            "=== myapp Healthchecks\n\nweb/cmd:\n--- Liveness\nNo liveness probe configured.\n"
+            "\n--- Readiness\nNo readiness probe configured.\n"
+        )
 
     def test_set_http(self, deis, profile, api):
         probe = {**PROBE, "httpGet": {"path": "/healthz", "port": 8080, "httpHeaders": [{"name": "X-A", "value": "b"}]}}
         post = api.post("/v2/apps/myapp/config/").mock(return_value=reply(201, CONFIG))
         api.get("/v2/apps/myapp/config/").mock(return_value=config(healthcheck={"web/cmd": {"livenessProbe": probe}}))
-        result = deis("healthchecks:set", "liveness", "httpGet", "8080", "--path", "/healthz", "--headers", "X-A:b")
+        result = deis("healthchecks:set", "liveness", "httpGet", "8080", "--path", "/healthz", "--header", "X-A:b")
         assert result.exit_code == 0, result.output
         assert sent_json(post.calls[0].request) == {"healthcheck": {"web/cmd": {"livenessProbe": probe}}}
         assert result.stdout == (
@@ -109,7 +113,7 @@ class TestHealthchecks:
 
     def test_bad_types(self, deis, profile):
         assert deis("healthchecks:set", "alive", "exec", "true").stderr == (
-            "Error: probe type alive is invalid. Must be one of [liveness readiness]\n"
+            'Error: Invalid healthcheck type. Must be one of: "liveness", "readiness"\n'
         )
         assert deis("healthchecks:set", "liveness", "grpc", "1").stderr == (
             'Error: Invalid probe type. Must be one of: "httpGet", "exec"\n'

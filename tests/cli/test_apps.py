@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from cli import output
@@ -131,11 +133,34 @@ class TestInfo:
         assert result.stderr == 'Error: "No App matches the given query."\n'
 
 
-def test_open_prints_url(deis, profile, api):
+def test_open_runs_the_opener(deis, profile, api, tmp_path, monkeypatch):
+    """`pkg/webbrowser`: xdg-open (from PATH) gets the URL; nothing is printed."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "opened"
+    opener = bin_dir / "xdg-open"
+    opener.write_text(f'#!/bin/sh\necho "$@" > {seen}\n')
+    opener.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr("cli.commands.apps.sys.platform", "linux")
     api.get("/v2/apps/myapp/domains/").mock(return_value=reply(200, page([{"domain": "myapp"}])))
     result = deis("open")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "http://myapp.example.com\n"
+    assert result.stdout == ""
+    for _ in range(100):
+        if seen.exists() and seen.read_text():
+            break
+        time.sleep(0.05)
+    assert seen.read_text() == "http://myapp.example.com\n"
+
+
+def test_open_without_an_opener(deis, profile, api, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("cli.commands.apps.sys.platform", "linux")
+    api.get("/v2/apps/myapp/domains/").mock(return_value=reply(200, page([{"domain": "myapp.io"}])))
+    result = deis("open")
+    assert result.exit_code == 1
+    assert result.stderr == 'Error: exec: "xdg-open": executable file not found in $PATH\n'
 
 
 class TestLogs:
@@ -180,7 +205,7 @@ class TestRun:
 
     def test_without_double_dash_and_exit_code(self, deis, profile, api):
         route = api.post("/v2/apps/x/run").mock(return_value=reply(200, {"exit_code": 3, "output": "boom\n"}))
-        result = deis("apps:run", "-a", "x", "sh", "-c", "exit 3")
+        result = deis("apps:run", "-a", "x", "--", "sh", "-c", "exit 3")
         assert result.exit_code == 3
         assert result.stdout == "Running 'sh -c exit 3'...\n"
         assert result.stderr == "boom\n"

@@ -227,26 +227,41 @@ class TestRegenerate:
 
 
 class TestCancel:
-    def test_self_with_yes(self, deis, profile, api):
+    """`cmd/auth.go Cancel`: without a username, or with a password, it logs in again first."""
+
+    def login_routes(self, api):
+        api.get("/v2/").mock(return_value=reply(401))
+        return api.post("/v2/auth/login/").mock(return_value=reply(200, {"token": NEW_TOKEN}))
+
+    def test_ci_teardown_logs_in_then_cancels(self, deis, profile, api):
+        login = self.login_routes(api)
         route = api.delete("/v2/auth/cancel/").mock(return_value=reply(204))
-        result = deis("auth:cancel", "--yes")
+        result = deis("auth:cancel", "--username=carol", "--password=pw", "--yes")
         assert result.exit_code == 0, result.output
-        assert result.stdout == "Account cancelled\n"
-        assert route.calls[0].request.content == b""
-        assert not profile.exists()
+        assert result.stdout == (
+            "Please log in again in order to cancel this account\n"
+            f"Logged in as carol\nConfiguration file written to {profile}\n"
+            "Account cancelled\n"
+        )
+        assert sent_json(login.calls[0].request) == {"username": "carol", "password": "pw"}
+        assert sent_json(route.calls[0].request) == {"username": "carol"}
+        assert route.calls[0].request.headers["Authorization"] == f"token {NEW_TOKEN}"
+        assert not profile.exists()  # carol cancelled herself: logged out
 
     def test_other_user_keeps_profile(self, deis, profile, api):
         route = api.delete("/v2/auth/cancel/").mock(return_value=reply(204))
         result = deis("auth:cancel", "--username", "carol", "--yes")
         assert result.exit_code == 0
+        assert result.stdout == "Account cancelled\n"
         assert sent_json(route.calls[0].request) == {"username": "carol"}
+        assert_auth(route.calls[0].request)
         assert profile.exists()
 
     def test_still_owns_apps(self, deis, profile, api):
         api.delete("/v2/auth/cancel/").mock(
             return_value=reply(409, {"detail": "bob still has applications assigned. Delete or transfer ownership"})
         )
-        result = deis("auth:cancel", "--yes")
+        result = deis("auth:cancel", "--username", "bob", "--yes")
         assert result.exit_code == 1
         assert result.stderr == (
             "Error: Failed to delete user because the user still has applications assigned. "
@@ -256,12 +271,20 @@ class TestCancel:
 
     def test_prompt_declined(self, deis, profile, monkeypatch):
         monkeypatch.setattr(output, "stdin_is_tty", lambda: True)
-        result = deis("auth:cancel", input="n\n")
+        result = deis("auth:cancel", "--username", "bob", input="n\n")
         assert result.exit_code == 0
         assert result.stdout == f"cancel account bob at {CONTROLLER}? (y/N): "
         assert result.stderr == "Account not changed\n"
 
+    def test_without_username_asks_to_log_in_again(self, deis, profile, api):
+        api.get("/v2/").mock(return_value=reply(401))
+        result = deis("auth:cancel", "--yes")
+        assert result.exit_code == 1
+        assert result.stdout == "Please log in again in order to cancel this account\n"
+        assert result.stderr == "Error: --username is required when stdin is not a terminal\n"
+        assert profile.exists()
+
     def test_needs_yes_without_tty(self, deis, profile):
-        result = deis("auth:cancel")
+        result = deis("auth:cancel", "--username", "bob")
         assert result.exit_code == 1
         assert result.stderr == "Error: --yes is required when stdin is not a terminal\n"

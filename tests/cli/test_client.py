@@ -197,15 +197,17 @@ def test_version_all(deis, profile, api):
     )
 
 
-def test_help(deis):
+def test_help(deis, monkeypatch):
     result = deis("help")
     assert result.exit_code == 0
-    assert "apps:create" in result.stdout and "config:set" in result.stdout
+    assert "Subcommands, use 'deis help [subcommand]' to learn more::" in result.stdout
     result = deis("help", "ps:scale")
     assert result.exit_code == 0
     assert "Scales an application's processes" in result.stdout
+    monkeypatch.setenv("PATH", "/nonexistent")
     result = deis("help", "nope")
-    assert result.stderr == "Error: 'nope' is not a deis command. See 'deis help'.\n"
+    assert result.exit_code == 1
+    assert result.stderr == "Found no matching command, try 'deis help'\nUsage: deis <command> [<args>...]\n"
 
 
 def test_shortcuts_are_registered(deis):

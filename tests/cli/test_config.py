@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.cli.conftest import assert_auth, reply, sent_json
 
 CONFIG = {
@@ -19,6 +21,14 @@ CONFIG = {
     "created": "C",
     "updated": "U",
 }
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """stdout is a terminal: config:pull writes ./.env."""
+    monkeypatch.setattr("cli.commands.config._is_char_device", lambda stream: True)
+
+
 LIST = "=== myapp Config\nA                 1\nDATABASE_URL      postgres://db/x?a=b\nPORT              8080\n"
 
 
@@ -102,14 +112,22 @@ class TestUnset:
 
 
 class TestPullPush:
-    def test_pull_writes_env(self, deis, profile, api, home):
+    def test_pull_to_a_pipe_prints_env_lines(self, deis, profile, api, home):
+        """stdout not a terminal (`deis config:pull > x`): the lines go to stdout, no file is written."""
+        api.get("/v2/apps/myapp/config/").mock(return_value=reply(200, CONFIG))
+        result = deis("config:pull")
+        assert result.exit_code == 0, result.output
+        assert result.stdout == "A=1\nDATABASE_URL=postgres://db/x?a=b\nPORT=8080\n"
+        assert not (home.parent / "myapp" / ".env").exists()
+
+    def test_pull_writes_env(self, deis, profile, api, home, terminal):
         api.get("/v2/apps/myapp/config/").mock(return_value=reply(200, CONFIG))
         result = deis("config:pull")
         assert result.exit_code == 0, result.output
         env = home.parent / "myapp" / ".env"
         assert env.read_text() == "A=1\nDATABASE_URL=postgres://db/x?a=b\nPORT=8080\n"
 
-    def test_pull_refuses_overwrite(self, deis, profile, api, home):
+    def test_pull_refuses_overwrite(self, deis, profile, api, home, terminal):
         (home.parent / "myapp" / ".env").write_text("X=1\n")
         api.get("/v2/apps/myapp/config/").mock(return_value=reply(200, CONFIG))
         result = deis("config:pull")
@@ -119,11 +137,12 @@ class TestPullPush:
         assert result.exit_code == 0
         assert (home.parent / "myapp" / ".env").read_text().startswith("A=1\n")
 
-    def test_pull_interactive(self, deis, profile, api, home):
+    def test_pull_interactive(self, deis, profile, api, home, terminal):
         env = home.parent / "myapp" / ".env"
         env.write_text("A=2\nLOCAL=yes\n")
         api.get("/v2/apps/myapp/config/").mock(return_value=reply(200, CONFIG))
-        result = deis("config:pull", "-i", input="n\n")
+        assert deis("config:pull", "-i").stderr == "Error: .env already exists, pass -o to overwrite\n"
+        result = deis("config:pull", "-i", "-o", input="n\n")
         assert result.exit_code == 0, result.output
         assert result.stdout == "A: overwrite 2 with 1? (y/N) "
         assert env.read_text() == "A=2\nDATABASE_URL=postgres://db/x?a=b\nLOCAL=yes\nPORT=8080\n"

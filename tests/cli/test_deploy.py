@@ -144,7 +144,7 @@ class TestPs:
 
     def test_restart_type(self, deis, profile, api):
         api.post("/v2/apps/myapp/pods/web/restart/").mock(return_value=reply(200, []))
-        result = deis("restart", "web")
+        result = deis("ps:restart", "web")
         assert result.exit_code == 0, result.output
         assert result.stdout == (
             "Restarting processes... but first, coffee!\nCould not find any processes to restart\n"
@@ -254,4 +254,5 @@ class TestReleases:
     def test_bad_version(self, deis, profile):
         result = deis("rollback", "two")
         assert result.exit_code == 1
-        assert result.stderr == "Error: two is not in the form 'v#'\n"
+        assert result.stderr == 'Error: strconv.Atoi: parsing "two": invalid syntax\n'
+        assert deis("rollback", "v").stderr == "Error: v is not in the form 'v#'\n"

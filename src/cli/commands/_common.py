@@ -1,23 +1,15 @@
-"""What every command needs: the profile, a client, the app it is about, shared options."""
+"""What every command needs: the profile, a client, the app it is about."""
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Annotated
-
-import typer
 
 from cli import profile as profiles
 from cli.client import Client
 from cli.errors import CLIError
 
-AppOpt = Annotated[str | None, typer.Option("-a", "--app", help="the uniquely identifiable name for the application.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print the raw API JSON instead.")]
-LimitOpt = Annotated[
-    int | None,
-    typer.Option("-l", "--limit", help="the maximum number of results to display, defaults to config setting"),
-]
+JSON = {"--json": "--json"}  # our extra: print the raw API JSON (commands that show one resource or list)
 
 
 def session() -> tuple[profiles.Profile, Client]:
@@ -54,3 +46,13 @@ def split_pair(item: str, sep: str = "=") -> tuple[str, str]:
     if not found:
         raise CLIError(f"'{item}' does not match the pattern 'key=value'")
     return key, value
+
+
+def read_file(path: str) -> str:
+    """A local file's text; errors read like Go's `ioutil.ReadFile` (`open x: no such file or directory`)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise CLIError(f"open {path}: {reason}") from None

@@ -2,47 +2,45 @@
 
 from __future__ import annotations
 
-import webbrowser
-from typing import Annotated
+import shutil
+import subprocess
+import sys
 
-import typer
-
-from cli import output
+from cli import argv, output
 from cli.client import Client
 from cli.commands import domains as domains_cmd
 from cli.commands import ps as ps_cmd
-from cli.commands._common import AppOpt, JsonOpt, LimitOpt, Timer, app_session, session
+from cli.commands._common import JSON, Timer, app_session, session
 from cli.errors import CLIError
 
+# controller-sdk-go `apps.ErrNoLogs`: any error answer, or a body shorter than 3 bytes.
 NO_LOGS = (
     "There are currently no log messages. Please check the following things:\n"
-    "1) Logger and fluentd pods are running.\n"
-    "2) The application is writing logs to the logger component by checking that an entry in the ring "
-    "buffer was created: kubectl logs <logger pod> --namespace=deis\n"
+    "1) Logger and fluentd pods are running: kubectl --namespace=deis get pods.\n"
+    "2) The application is writing logs to the logger component by checking that an entry in the ring buffer "
+    "was created: kubectl --namespace=deis logs <logger pod>\n"
     "3) Making sure that the container logs were mounted properly into the fluentd pod: "
-    "kubectl exec <fluentd pod> --namespace=deis ls /var/log/containers"
+    "kubectl --namespace=deis exec <fluentd pod> ls /var/log/containers\n"
+    "3a) If the above command returns saying /var/log/containers cannot be found then please see the following "
+    "github issue for a workaround: https://github.com/deis/logger/issues/50"
 )
 
 
-def create(
-    id_: Annotated[
-        str | None, typer.Argument(metavar="[ID]", help="a uniquely identifiable name for the application.")
-    ] = None,
-    no_remote: Annotated[bool, typer.Option("--no-remote", help="do not create a 'deis' git remote.")] = False,
-    remote: Annotated[str, typer.Option("-r", "--remote", help="name of remote to create.")] = "deis",
-) -> None:
-    """Creates a new application. If no ID is given, one is generated."""
+def create(id_: str | None = None, buildpack: str | None = None) -> None:
+    """Creates a new application (a generated name when `id_` is None); a buildpack sets BUILDPACK_URL."""
     _, client = session()
     output.write("Creating Application... ")
     with output.spinner():
         app = client.post("/v2/apps/", {"id": id_} if id_ else None) or {}
     app_id = app.get("id", id_ or "")
     output.line(f"done, created {app_id}")
+    if buildpack:
+        client.post(f"/v2/apps/{app_id}/config/", {"values": {"BUILDPACK_URL": buildpack}})
     # Workflow here deploys images only; there is no git remote to add either way.
     output.line(f"If you want to add a git remote for this app later, use `deis git:remote -a {app_id}`")
 
 
-def list_(limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+def list_(limit: int | None = None, json_: bool = False) -> None:
     """Lists applications visible to the current user."""
     _, client = session()
     apps, count, raw = client.paged("/v2/apps/", limit)
@@ -75,7 +73,7 @@ def app_url(client: Client, app_id: str) -> str:
     return expand_url(client.host, domains[0].get("domain", ""))
 
 
-def info(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def info(app: str | None = None, json_: bool = False) -> None:
     """Prints info about the current application."""
     _, client, app_id = app_session(app)
     response = client.request("GET", f"/v2/apps/{app_id}/")
@@ -101,25 +99,28 @@ def info(app: AppOpt = None, json_: JsonOpt = False) -> None:
     output.line()
 
 
-def open_(app: AppOpt = None) -> None:
-    """Opens a URL to the application in the default browser."""
+def opener() -> str:
+    """`pkg/webbrowser`: `open` on macOS, `xdg-open` elsewhere."""
+    return "open" if sys.platform == "darwin" else "xdg-open"
+
+
+def open_(app: str | None = None) -> None:
+    """Opens a URL to the application in the default browser (started, not waited for, as Go's Start)."""
     _, client, app_id = app_session(app)
     url = app_url(client, app_id)
     if not url:
         raise CLIError(f"No domain assigned to {app_id}")
     if not url.startswith(("http://", "https://")):
         url = "http://" + url
-    output.line(url)
-    if output.stdout_is_tty():
-        webbrowser.open(url)
+    command = opener()
+    path = shutil.which(command)
+    if path is None:
+        raise CLIError(f'exec: "{command}": executable file not found in $PATH')
+    subprocess.Popen([path, url], stdin=subprocess.DEVNULL)
 
 
-def logs(
-    app: AppOpt = None,
-    lines: Annotated[int | None, typer.Option("-n", "--lines", help="the number of lines to display")] = None,
-    follow: Annotated[bool, typer.Option("-f", "--follow", help="keep printing new log lines as they arrive")] = False,
-) -> None:
-    """Retrieves the most recent log events."""
+def logs(app: str | None = None, lines: int | None = None, follow: bool = False) -> None:
+    """Retrieves the most recent log events; `follow` (our extra) keeps printing them as they arrive."""
     _, client, app_id = app_session(app)
     params: dict = {}
     if lines is not None and lines > 0:
@@ -132,19 +133,19 @@ def logs(
         except KeyboardInterrupt:
             pass
         return
-    response = client.request("GET", f"/v2/apps/{app_id}/logs", params=params or None)
+    try:
+        response = client.request("GET", f"/v2/apps/{app_id}/logs", params=params or None)
+    except CLIError:  # the SDK turns every failed request into ErrNoLogs
+        raise CLIError(NO_LOGS) from None
     body = response.text
-    if response.status_code == 204 or len(body) < 1:
+    if response.status_code == 204 or len(response.content) < 3:
         raise CLIError(NO_LOGS)
     for text in body.rstrip("\n").split("\n"):
         output.line(text)
 
 
-def run(
-    command: Annotated[list[str], typer.Argument(help="the shell command to run inside the container.")],
-    app: AppOpt = None,
-) -> None:
-    """Runs a command inside an ephemeral app container."""
+def run(command: list[str], app: str | None = None) -> int:
+    """Runs a command inside an ephemeral app container; exits with the command's exit code."""
     _, client, app_id = app_session(app)
     text = " ".join(command)
     output.line(f"Running '{text}'...")
@@ -154,13 +155,10 @@ def run(
         output.write(result.get("output", ""))
     else:
         output.error(result.get("output", ""))
-    raise typer.Exit(code)
+    return code
 
 
-def destroy(
-    app: AppOpt = None,
-    confirm: Annotated[str, typer.Option("--confirm", help="skips the prompt for the application name.")] = "",
-) -> None:
+def destroy(app: str | None = None, confirm: str | None = None) -> None:
     """Destroys an application."""
     _, client, app_id = app_session(app)
     if not confirm:
@@ -180,12 +178,26 @@ def destroy(
     output.line(f"done in {timer.seconds}s")
 
 
-def transfer(
-    username: Annotated[str, typer.Argument(help="the user that the app will be transferred to.")],
-    app: AppOpt = None,
-) -> None:
+def transfer(username: str, app: str | None = None) -> None:
     """Transfers app ownership to another user."""
     _, client, app_id = app_session(app)
     output.write(f"Transferring {app_id} to {username}... ")
     client.post(f"/v2/apps/{app_id}/", {"owner": username})
     output.line("done")
+
+
+def _lines(value: str | None) -> int | None:
+    return None if value is None else argv.go_atoi(value)
+
+
+EXTRAS = {"apps:list": JSON, "apps:info": JSON, "apps:logs": {"-f": "--follow", "--follow": "--follow"}}
+COMMANDS = {
+    "apps:create": lambda a: create(a["<id>"], a["--buildpack"]),
+    "apps:list": lambda a: list_(argv.limit(a["--limit"]), a["--json"]),
+    "apps:info": lambda a: info(a["--app"], a["--json"]),
+    "apps:open": lambda a: open_(a["--app"]),
+    "apps:logs": lambda a: logs(a["--app"], _lines(a["--lines"]), a["--follow"]),
+    "apps:run": lambda a: run(a["<command>"], a["--app"]),
+    "apps:destroy": lambda a: destroy(a["--app"], a["--confirm"]),
+    "apps:transfer": lambda a: transfer(a["<username>"], a["--app"]),
+}

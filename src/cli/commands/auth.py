@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import httpx
-import typer
 
 from cli import output
 from cli import profile as profiles
@@ -14,13 +11,9 @@ from cli.commands._common import session
 from cli.errors import CLIError
 
 
-def _bool(value: str, flag: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "t", "yes", "y"):
-        return True
-    if lowered in ("false", "0", "f", "no", "n"):
-        return False
-    raise CLIError(f"{flag} must be true or false, not {value!r}")
+def _false(value: str | None) -> bool:
+    """The Go CLI's `--login`/`--ssl-verify` test: only the word `false` turns them off."""
+    return value == "false"
 
 
 def _ask(label: str, flag: str) -> str:
@@ -60,19 +53,9 @@ def _login(controller: str, username: str, password: str, ssl_verify: bool) -> N
 
 
 def register(
-    controller: Annotated[
-        str, typer.Argument(help="fully-qualified controller URI, e.g. `http://deis.local3.deisapp.com/`")
-    ],
-    username: Annotated[str, typer.Option("--username", help="provide a username for the new account.")] = "",
-    password: Annotated[str, typer.Option("--password", help="provide a password for the new account.")] = "",
-    email: Annotated[str, typer.Option("--email", help="provide an email address.")] = "",
-    ssl_verify: Annotated[
-        str, typer.Option("--ssl-verify", help="enables/disables SSL certificate verification for API requests")
-    ] = "true",
-    login: Annotated[str, typer.Option("--login", help="logs into the new account after registering.")] = "true",
+    controller: str, username: str = "", password: str = "", email: str = "", verify: bool = True, login: bool = True
 ) -> None:
     """Registers a new user with a Deis controller."""
-    verify = _bool(ssl_verify, "--ssl-verify")
     client = Client(profiles.normalize_controller(controller), ssl_verify=verify)
     # An admin registering someone else (registration mode admin_only) sends their own token.
     try:
@@ -96,22 +79,13 @@ def register(
         output.error("Registration failed: ")
         raise
     output.line(f"Registered {username}")
-    if _bool(login, "--login"):
+    if login:
         _login(client.controller, username, password, verify)
 
 
-def login(
-    controller: Annotated[
-        str, typer.Argument(help="a fully-qualified controller URI, e.g. `http://deis.local3.deisapp.com/`.")
-    ],
-    username: Annotated[str, typer.Option("--username", help="provide a username for the account.")] = "",
-    password: Annotated[str, typer.Option("--password", help="provide a password for the account.")] = "",
-    ssl_verify: Annotated[
-        str, typer.Option("--ssl-verify", help="enables/disables SSL certificate verification for API requests")
-    ] = "true",
-) -> None:
+def login(controller: str, username: str = "", password: str = "", verify: bool = True) -> None:
     """Logs in by authenticating against a controller."""
-    _login(profiles.normalize_controller(controller), username, password, _bool(ssl_verify, "--ssl-verify"))
+    _login(profiles.normalize_controller(controller), username, password, verify)
 
 
 def logout() -> None:
@@ -120,9 +94,7 @@ def logout() -> None:
     output.line("Logged out")
 
 
-def whoami(
-    all_: Annotated[bool, typer.Option("--all", help="fetch a more detailed description about the user.")] = False,
-) -> None:
+def whoami(all_: bool = False) -> None:
     """Displays the currently logged in user."""
     prof, client = session()
     if all_:
@@ -131,11 +103,7 @@ def whoami(
         output.line(f"You are {prof.username} at {client.controller}")
 
 
-def passwd(
-    username: Annotated[str, typer.Option("--username", help="the account's username.")] = "",
-    password: Annotated[str, typer.Option("--password", help="the account's current password.")] = "",
-    new_password: Annotated[str, typer.Option("--new-password", help="the account's new password.")] = "",
-) -> None:
+def passwd(username: str = "", password: str = "", new_password: str = "") -> None:
     """Changes the password for the current user."""
     _, client = session()
     if not password and not username:
@@ -157,12 +125,7 @@ def passwd(
     output.line("Password change succeeded.")
 
 
-def regenerate(
-    username: Annotated[
-        str, typer.Option("-u", "--username", help="specify user's token to regenerate (admins only).")
-    ] = "",
-    all_: Annotated[bool, typer.Option("--all", help="regenerate every user's token (admins only).")] = False,
-) -> None:
+def regenerate(username: str = "", all_: bool = False) -> None:
     """Regenerates a user's API token."""
     prof, client = session()
     body: dict | None = None
@@ -177,12 +140,14 @@ def regenerate(
     output.line("Token Regenerated")
 
 
-def cancel(
-    username: Annotated[str, typer.Option("--username", help="cancel the account of this user (admins only).")] = "",
-    yes: Annotated[bool, typer.Option("--yes", help="do not prompt for confirmation.")] = False,
-) -> None:
-    """Cancels and removes the current account."""
+def cancel(username: str = "", password: str = "", yes: bool = False) -> None:
+    """Cancels and removes an account: without a username, or with a password, it first logs in again
+    (`deis auth:cancel --username=U --password=P --yes` logs in as U, then cancels U), as `cmd/auth.go`."""
     prof, client = session()
+    if not username or password:
+        output.line("Please log in again in order to cancel this account")
+        _login(client.controller, username, password, prof.ssl_verify)
+        prof, client = session()
     if not yes:
         if not output.stdin_is_tty():
             raise CLIError("--yes is required when stdin is not a terminal")
@@ -191,7 +156,39 @@ def cancel(
         if answer.strip().lower() != "y":
             output.error_line("Account not changed")
             return
-    client.delete("/v2/auth/cancel/", {"username": username} if username else None)
+    try:
+        client.delete("/v2/auth/cancel/", {"username": username} if username else None)
+    except CLIError as exc:
+        if exc.message.startswith("Unknown Error (409)"):
+            raise CLIError(
+                f"{username} still has applications associated with it. Transfer ownership or delete them first"
+            ) from None
+        raise
     if not username or username == prof.username:
         profiles.delete()
     output.line("Account cancelled")
+
+
+def _str(value: str | None) -> str:
+    return value or ""
+
+
+EXTRAS: dict = {}
+COMMANDS = {
+    "auth:register": lambda a: register(
+        a["<controller>"],
+        _str(a["--username"]),
+        _str(a["--password"]),
+        _str(a["--email"]),
+        not _false(a["--ssl-verify"]),
+        not _false(a["--login"]),
+    ),
+    "auth:login": lambda a: login(
+        a["<controller>"], _str(a["--username"]), _str(a["--password"]), not _false(a["--ssl-verify"])
+    ),
+    "auth:logout": lambda a: logout(),
+    "auth:passwd": lambda a: passwd(_str(a["--username"]), _str(a["--password"]), _str(a["--new-password"])),
+    "auth:whoami": lambda a: whoami(a["--all"]),
+    "auth:cancel": lambda a: cancel(_str(a["--username"]), _str(a["--password"]), a["--yes"]),
+    "auth:regenerate": lambda a: regenerate(_str(a["--username"]), a["--all"]),
+}

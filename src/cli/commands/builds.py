@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
 
-import typer
 import yaml
 
-from cli import output
-from cli.commands._common import AppOpt, JsonOpt, LimitOpt, app_session
+from cli import argv, output
+from cli.commands._common import JSON, app_session
 from cli.errors import CLIError
 
 
@@ -26,7 +24,7 @@ def parse_procfile(text: str) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in data.items()}
 
 
-def list_(app: AppOpt = None, limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, limit: int | None = None, json_: bool = False) -> None:
     """Lists build history for an application."""
     _, client, app_id = app_session(app)
     builds, count, raw = client.paged(f"/v2/apps/{app_id}/builds/", limit)
@@ -38,15 +36,7 @@ def list_(app: AppOpt = None, limit: LimitOpt = None, json_: JsonOpt = False) ->
         output.println(build.get("uuid", ""), build.get("created", ""))
 
 
-def create(
-    image: Annotated[
-        str, typer.Argument(help="a fully-qualified docker image, either from Docker Hub or another registry.")
-    ],
-    app: AppOpt = None,
-    procfile: Annotated[
-        str, typer.Option("-p", "--procfile", help="a YAML string used to supply a Procfile to the application.")
-    ] = "",
-) -> None:
+def create(image: str, app: str | None = None, procfile: str | None = None) -> None:
     """Creates a new build of an application: deploys IMAGE."""
     _, client, app_id = app_session(app)
     procfile_map: dict[str, str] = {}
@@ -62,3 +52,10 @@ def create(
     with output.spinner():
         client.post(f"/v2/apps/{app_id}/builds/", body)
     output.line("done")
+
+
+EXTRAS = {"builds:list": JSON}
+COMMANDS = {
+    "builds:list": lambda a: list_(a["--app"], argv.limit(a["--limit"]), a["--json"]),
+    "builds:create": lambda a: create(a["<image>"], a["--app"], a["--procfile"]),
+}

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
 from urllib.parse import quote
 
-import typer
-
-from cli import output
-from cli.commands._common import JsonOpt, LimitOpt, session
-from cli.errors import CLIError
-
-NameArg = Annotated[str, typer.Argument(metavar="NAME", help="the name of the certificate.")]
-DomainArg = Annotated[str, typer.Argument(metavar="DOMAIN", help="the domain.")]
+from cli import argv, output
+from cli.commands._common import JSON, read_file, session
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -55,7 +48,7 @@ def expires_text(value: str | None, now: datetime) -> str:
     return text + ")"
 
 
-def list_(limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+def list_(limit: int | None = None, json_: bool = False) -> None:
     """Lists the certificates of the logged in user."""
     _, client = session()
     certs, _, raw = client.paged("/v2/certs/", limit)
@@ -88,29 +81,17 @@ def list_(limit: LimitOpt = None, json_: JsonOpt = False) -> None:
     )
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise CLIError(f"open {path}: {exc.strerror or exc}") from None
-
-
-def add(
-    name: NameArg,
-    cert: Annotated[str, typer.Argument(metavar="CERT", help="the public certificate file (PEM).")],
-    key: Annotated[str, typer.Argument(metavar="KEY", help="the private key file (PEM).")],
-) -> None:
+def add(name: str, cert: str, key: str) -> None:
     """Uploads a certificate and its private key."""
     _, client = session()
-    certificate, private = _read(cert), _read(key)
+    certificate, private = read_file(cert), read_file(key)
     output.write("Adding SSL endpoint... ")
     with output.spinner():
         client.post("/v2/certs/", {"name": name, "certificate": certificate, "key": private})
     output.line("done")
 
 
-def remove(name: NameArg) -> None:
+def remove(name: str) -> None:
     """Removes a certificate (and detaches it from its domains)."""
     _, client = session()
     output.write(f"Removing {name}... ")
@@ -119,7 +100,7 @@ def remove(name: NameArg) -> None:
     output.line("done")
 
 
-def info(name: NameArg, json_: JsonOpt = False) -> None:
+def info(name: str, json_: bool = False) -> None:
     """Prints information about a certificate."""
     _, client = session()
     response = client.request("GET", f"/v2/certs/{quote(name)}")
@@ -144,7 +125,7 @@ def info(name: NameArg, json_: JsonOpt = False) -> None:
     output.println("Updated:           ", short_date(c.get("updated")))
 
 
-def attach(name: NameArg, domain: DomainArg) -> None:
+def attach(name: str, domain: str) -> None:
     """Attaches a certificate to a domain."""
     _, client = session()
     output.write(f"Attaching certificate {name} to domain {domain}... ")
@@ -153,10 +134,21 @@ def attach(name: NameArg, domain: DomainArg) -> None:
     output.line("done")
 
 
-def detach(name: NameArg, domain: DomainArg) -> None:
+def detach(name: str, domain: str) -> None:
     """Detaches a certificate from a domain."""
     _, client = session()
     output.write(f"Detaching certificate {name} from domain {domain}... ")
     with output.spinner():
         client.delete(f"/v2/certs/{quote(name)}/domain/{quote(domain, safe='*')}")
     output.line("done")
+
+
+EXTRAS = {"certs:list": JSON, "certs:info": JSON}
+COMMANDS = {
+    "certs:list": lambda a: list_(argv.limit(a["--limit"]), a["--json"]),
+    "certs:add": lambda a: add(a["<name>"], a["<cert>"], a["<key>"]),
+    "certs:remove": lambda a: remove(a["<name>"]),
+    "certs:info": lambda a: info(a["<name>"], a["--json"]),
+    "certs:attach": lambda a: attach(a["<name>"], a["<domain>"]),
+    "certs:detach": lambda a: detach(a["<name>"], a["<domain>"]),
+}

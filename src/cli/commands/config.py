@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated
-
-import typer
+import stat
+import sys
 
 from cli import output
 from cli.client import Client
-from cli.commands._common import AppOpt, JsonOpt, app_session
+from cli.commands._common import JSON, app_session, read_file
 from cli.errors import CLIError
 
 # The Go CLI's pattern, `[A-z]` included (it also admits `[\]^_` and backtick).
@@ -20,11 +19,6 @@ _HEALTHCHECK_NOTICE = (
     "to set up healthchecks. This functionality has been deprecated. In the future, please use\n"
     "'deis healthchecks' to set up application health checks. Thanks!"
 )
-
-VarsArg = Annotated[
-    list[str], typer.Argument(metavar="KEY=VALUE...", help="the config variables to set, e.g. MODE=test.")
-]
-
 
 def parse_vars(items: list[str]) -> dict[str, str]:
     values: dict[str, str] = {}
@@ -49,13 +43,8 @@ def print_list(client: Client, app_id: str, fmt: str = "") -> None:
     output.config_list(app_id, data.get("values") or {}, fmt)
 
 
-def list_(
-    app: AppOpt = None,
-    oneline: Annotated[bool, typer.Option("--oneline", help="print output on one line.")] = False,
-    diff: Annotated[bool, typer.Option("--diff", help="print output as KEY=VALUE lines, one per line.")] = False,
-    json_: JsonOpt = False,
-) -> None:
-    """Lists environment variables for an application."""
+def list_(app: str | None = None, oneline: bool = False, diff: bool = False, json_: bool = False) -> None:
+    """Lists environment variables for an application (`diff`, our extra: KEY=VALUE lines)."""
     _, client, app_id = app_session(app)
     data, raw = fetch(client, app_id)
     if json_:
@@ -76,16 +65,13 @@ def _set(client: Client, app_id: str, values: dict[str, str]) -> None:
     print_list(client, app_id)
 
 
-def set_(variables: VarsArg, app: AppOpt = None) -> None:
+def set_(variables: list[str], app: str | None = None) -> None:
     """Sets environment variables for an application."""
     _, client, app_id = app_session(app)
     _set(client, app_id, parse_vars(variables))
 
 
-def unset(
-    keys: Annotated[list[str], typer.Argument(metavar="KEY...", help="the config variables to remove.")],
-    app: AppOpt = None,
-) -> None:
+def unset(keys: list[str], app: str | None = None) -> None:
     """Unsets environment variables for an application."""
     _, client, app_id = app_session(app)
     output.write("Removing config... ")
@@ -95,34 +81,42 @@ def unset(
     print_list(client, app_id)
 
 
-def _read_env(path: str) -> list[str]:
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            contents = fh.read()
-    except OSError as exc:
-        raise CLIError(f"open {path}: {exc.strerror.lower() if exc.strerror else exc}") from None
+def _env_lines(contents: str) -> list[str]:
     return [line.strip("\r") for line in contents.split("\n") if line.strip("\r")]
 
 
-def pull(
-    app: AppOpt = None,
-    interactive: Annotated[
-        bool, typer.Option("-i", "--interactive", help="prompts for each value to be overwritten")
-    ] = False,
-    overwrite: Annotated[
-        bool, typer.Option("-o", "--overwrite", help="allows you to have the pull overwrite keys in .env")
-    ] = False,
-) -> None:
-    """Extracts the environment variables of an application into .env."""
+def _is_char_device(stream) -> bool:
+    """Go's `Stat().Mode() & os.ModeCharDevice`: a terminal or /dev/null; not a pipe or a file."""
+    try:
+        return stat.S_ISCHR(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _stdin_has_data() -> bool:
+    """stdin is a pipe or a non-empty file (`deis config:push < .env`)."""
+    try:
+        mode = os.fstat(sys.stdin.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode.st_mode) or (stat.S_ISREG(mode.st_mode) and mode.st_size > 0)
+
+
+def pull(app: str | None = None, interactive: bool = False, overwrite: bool = False) -> None:
+    """Extracts the environment variables of an application: printed as .env lines when stdout is not a
+    terminal (`deis config:pull > file`), else written to ./.env (`cmd/config.go ConfigPull`)."""
     _, client, app_id = app_session(app)
     data, _ = fetch(client, app_id)
     remote = {k: output.go_value(v) for k, v in (data.get("values") or {}).items()}
+    if not _is_char_device(sys.stdout):
+        output.write(output.dotenv(remote))
+        return
     filename = ".env"
-    if not overwrite and not interactive and os.path.exists(filename):
+    if not overwrite and os.path.exists(filename):
         raise CLIError(f"{filename} already exists, pass -o to overwrite")
     values = remote
     if interactive:
-        local = parse_vars(_read_env(filename)) if os.path.exists(filename) else {}
+        local = parse_vars(read_file(filename).split("\n")[:-1])
         for key in sorted(remote):
             if key in local and local[key] != remote[key]:
                 answer = output.prompt(f"{key}: overwrite {local[key]} with {remote[key]}? (y/N) ")
@@ -136,10 +130,19 @@ def pull(
         fh.write(output.dotenv(values))
 
 
-def push(
-    app: AppOpt = None,
-    path: Annotated[str, typer.Option("-p", "--path", help="a path leading to an environment file.")] = ".env",
-) -> None:
-    """Sets environment variables for an application from a .env file (KEY=VALUE lines)."""
+def push(app: str | None = None, path: str = ".env") -> None:
+    """Sets environment variables from a .env file (KEY=VALUE lines), or from stdin when it is piped and no
+    other path was given (`deis config:push < .env`)."""
     _, client, app_id = app_session(app)
-    _set(client, app_id, parse_vars(_read_env(path)))
+    contents = sys.stdin.read() if path == ".env" and _stdin_has_data() else read_file(path)
+    _set(client, app_id, parse_vars(_env_lines(contents)))
+
+
+EXTRAS = {"config:list": {**JSON, "--diff": "--diff"}}
+COMMANDS = {
+    "config:list": lambda a: list_(a["--app"], a["--oneline"], a["--diff"], a["--json"]),
+    "config:set": lambda a: set_(a["<var>=<value>"], a["--app"]),
+    "config:unset": lambda a: unset(a["<key>"], a["--app"]),
+    "config:pull": lambda a: pull(a["--app"], a["--interactive"], a["--overwrite"]),
+    "config:push": lambda a: push(a["--app"], a["--path"]),
+}

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import quote
 
-import typer
-
-from cli import output
+from cli import argv, output
 from cli.client import Client
-from cli.commands._common import AppOpt, JsonOpt, LimitOpt, app_session
-
-DomainArg = Annotated[str, typer.Argument(help="the domain name.")]
+from cli.commands._common import JSON, app_session
 
 
 def print_list(client: Client, app_id: str, limit: int | None = None) -> None:
@@ -21,7 +16,7 @@ def print_list(client: Client, app_id: str, limit: int | None = None) -> None:
         output.line(d.get("domain", ""))
 
 
-def list_(app: AppOpt = None, limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, limit: int | None = None, json_: bool = False) -> None:
     """Lists domains bound to an application."""
     _, client, app_id = app_session(app)
     if json_:
@@ -31,7 +26,7 @@ def list_(app: AppOpt = None, limit: LimitOpt = None, json_: JsonOpt = False) ->
     print_list(client, app_id, limit)
 
 
-def add(domain: DomainArg, app: AppOpt = None) -> None:
+def add(domain: str, app: str | None = None) -> None:
     """Binds a domain to an application."""
     _, client, app_id = app_session(app)
     output.write(f"Adding {domain} to {app_id}... ")
@@ -40,10 +35,18 @@ def add(domain: DomainArg, app: AppOpt = None) -> None:
     output.line("done")
 
 
-def remove(domain: DomainArg, app: AppOpt = None) -> None:
+def remove(domain: str, app: str | None = None) -> None:
     """Unbinds a domain from an application."""
     _, client, app_id = app_session(app)
     output.write(f"Removing {domain} from {app_id}... ")
     with output.spinner():
         client.delete(f"/v2/apps/{app_id}/domains/{quote(domain, safe='*')}")
     output.line("done")
+
+
+EXTRAS = {"domains:list": JSON}
+COMMANDS = {
+    "domains:add": lambda a: add(a["<domain>"], a["--app"]),
+    "domains:list": lambda a: list_(a["--app"], argv.limit(a["--limit"]), a["--json"]),
+    "domains:remove": lambda a: remove(a["<domain>"], a["--app"]),
+}

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import sys
+import time
 
 from cli import output
 from cli.client import Client
-from cli.commands._common import AppOpt, JsonOpt, app_session
+from cli.commands._common import JSON, app_session
 from cli.commands.config import fetch
 from cli.errors import CLIError
 
+# The v2.18 parser's default `--type` (kept "for backward compatibility").
 DEFAULT_PROC_TYPE = "web/cmd"
-_HEALTH_TYPES = ("liveness", "readiness")
-
-TypeOpt = Annotated[str, typer.Option("--type", help="the process type the health check applies to.")]
-
-
-def check_health_type(value: str) -> str:
-    if value not in _HEALTH_TYPES:
-        raise CLIError(f"probe type {value} is invalid. Must be one of [liveness readiness]")
-    return value + "Probe"
 
 
 def parse_headers(headers: str) -> list[dict[str, str]]:
+    """`--header 'Name:value,Other:value'`: headers separated by commas, as the usage text says (the Go
+    parser reads a misspelt `--headers` key and so never sends them); each split as `parseHeader` does."""
     parsed = []
     for header in headers.split(","):
         name, found, value = header.partition(":")
@@ -41,12 +34,22 @@ def _port(text: str) -> int:
         raise CLIError(f'could not parse port: strconv.Atoi: parsing "{text}": invalid syntax') from None
 
 
+def _int(value: str) -> int:
+    """`safeGetInt`: a bad number ends the Go CLI through `log.Fatalf`, timestamp and all."""
+    try:
+        return int(value)
+    except ValueError:
+        stamp = time.strftime("%Y/%m/%d %H:%M:%S")
+        output.error_line(f'{stamp} could not convert {value} to int: strconv.Atoi: parsing "{value}": invalid syntax')
+        sys.exit(1)
+
+
 def print_list(client: Client, app_id: str, proc_type: str = "") -> None:
     data, _ = fetch(client, app_id)
     output.healthchecks(app_id, data.get("healthcheck") or {}, proc_type)
 
 
-def list_(app: AppOpt = None, proc_type: TypeOpt = "", json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, proc_type: str = DEFAULT_PROC_TYPE, json_: bool = False) -> None:
     """Lists health checks for an application."""
     _, client, app_id = app_session(app)
     data, raw = fetch(client, app_id)
@@ -57,50 +60,20 @@ def list_(app: AppOpt = None, proc_type: TypeOpt = "", json_: JsonOpt = False) -
 
 
 def set_(
-    health_type: Annotated[str, typer.Argument(metavar="HEALTH-TYPE", help="liveness or readiness.")],
-    probe_type: Annotated[str, typer.Argument(metavar="PROBE-TYPE", help="httpGet, exec or tcpSocket.")],
-    args: Annotated[
-        list[str], typer.Argument(metavar="ARGS...", help="a port (httpGet, tcpSocket) or a command (exec).")
-    ],
-    app: AppOpt = None,
-    path: Annotated[str, typer.Option("-p", "--path", help="the relative URL path for 'httpGet' probes.")] = "/",
-    proc_type: TypeOpt = "",
-    headers: Annotated[
-        str, typer.Option("--headers", help="HTTP headers for 'httpGet' probes, 'Name:value' separated by commas.")
-    ] = "",
-    initial_delay: Annotated[
-        int, typer.Option("--initial-delay-timeout", help="the initial delay timeout for the probe")
-    ] = 50,
-    timeout: Annotated[
-        int, typer.Option("--timeout-seconds", help="the number of seconds after which the probe times out")
-    ] = 50,
-    period: Annotated[int, typer.Option("--period-seconds", help="how often (in seconds) to perform the probe")] = 10,
-    success: Annotated[
-        int,
-        typer.Option(
-            "--success-threshold",
-            help="minimum consecutive successes for the probe to be considered successful after having failed",
-        ),
-    ] = 1,
-    failure: Annotated[
-        int,
-        typer.Option(
-            "--failure-threshold",
-            help="minimum consecutive failures for the probe to be considered failed after having succeeded",
-        ),
-    ] = 3,
+    app: str | None,
+    health_type: str,
+    probe_type: str,
+    args: list[str],
+    proc_type: str = DEFAULT_PROC_TYPE,
+    path: str = "/",
+    headers: str | None = None,
+    timing: dict[str, int] | None = None,
 ) -> None:
-    """Sets a liveness or readiness probe for an application."""
-    _, client, app_id = app_session(app)
-    proc_type = proc_type or DEFAULT_PROC_TYPE
-    probe_name = check_health_type(health_type)
-    probe: dict = {
-        "initialDelaySeconds": initial_delay,
-        "timeoutSeconds": timeout,
-        "periodSeconds": period,
-        "successThreshold": success,
-        "failureThreshold": failure,
-    }
+    """Sets a liveness or readiness probe for an application (`timing`: the probe's delays/thresholds)."""
+    if health_type not in ("liveness", "readiness"):
+        raise CLIError('Invalid healthcheck type. Must be one of: "liveness", "readiness"')
+    probe_name = health_type + "Probe"
+    probe: dict = dict(timing or {})
     if probe_type == "httpGet":
         http: dict = {"path": path, "port": _port(args[0])}
         if headers:
@@ -112,6 +85,7 @@ def set_(
         probe["tcpSocket"] = {"port": _port(args[0])}
     else:
         raise CLIError('Invalid probe type. Must be one of: "httpGet", "exec"')
+    _, client, app_id = app_session(app)
     output.write(f"Applying {probe_name} healthcheck... ")
     with output.spinner():
         client.post(f"/v2/apps/{app_id}/config/", {"healthcheck": {proc_type: {probe_name: probe}}})
@@ -119,17 +93,40 @@ def set_(
     print_list(client, app_id, proc_type)
 
 
-def unset(
-    health_types: Annotated[list[str], typer.Argument(metavar="HEALTH-TYPE...", help="liveness and/or readiness.")],
-    app: AppOpt = None,
-    proc_type: TypeOpt = "",
-) -> None:
+def unset(health_types: list[str], app: str | None = None, proc_type: str = DEFAULT_PROC_TYPE) -> None:
     """Unsets health checks for an application."""
     _, client, app_id = app_session(app)
-    proc_type = proc_type or DEFAULT_PROC_TYPE
-    probes = {check_health_type(h): None for h in health_types}
+    probes = {h + "Probe": None for h in health_types}
     output.write("Removing healthchecks... ")
     with output.spinner():
         client.post(f"/v2/apps/{app_id}/config/", {"healthcheck": {proc_type: probes}})
     output.write("done\n\n")
     print_list(client, app_id, proc_type)
+
+
+def _set(a: dict) -> None:
+    timing = {
+        "initialDelaySeconds": _int(a["--initial-delay-timeout"]),
+        "timeoutSeconds": _int(a["--timeout-seconds"]),
+        "periodSeconds": _int(a["--period-seconds"]),
+        "successThreshold": _int(a["--success-threshold"]),
+        "failureThreshold": _int(a["--failure-threshold"]),
+    }
+    set_(
+        a["--app"],
+        a["<health-type>"],
+        a["<probe-type>"],
+        a["<args>"],
+        a["--type"] or DEFAULT_PROC_TYPE,
+        a["--path"],
+        a["--header"],
+        timing,
+    )
+
+
+EXTRAS = {"healthchecks:list": JSON}
+COMMANDS = {
+    "healthchecks:list": lambda a: list_(a["--app"], a["--type"] or DEFAULT_PROC_TYPE, a["--json"]),
+    "healthchecks:set": _set,
+    "healthchecks:unset": lambda a: unset(a["<health-type>"], a["--app"], a["--type"] or DEFAULT_PROC_TYPE),
+}

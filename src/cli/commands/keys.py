@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
 from urllib.parse import quote
 
-import typer
-
-from cli import output
+from cli import argv, output
 from cli import profile as profiles
-from cli.commands._common import JsonOpt, LimitOpt, session
+from cli.commands._common import JSON, read_file, session
 from cli.errors import CLIError
 
 _KEY_TYPES = (
@@ -27,11 +24,7 @@ _KEY_TYPES = (
 
 def read_key(path: str) -> tuple[str, str]:
     """(id, public) of a public key file; the id is the key's comment, else the file's base name."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            contents = fh.read().strip()
-    except OSError as exc:
-        raise CLIError(f"open {path}: {exc.strerror or exc}") from None
+    contents = read_file(path).strip()
     fields = contents.split()
     if len(fields) < 2 or fields[0] not in _KEY_TYPES:
         raise CLIError(f"{path} is not a valid ssh key")
@@ -40,7 +33,7 @@ def read_key(path: str) -> tuple[str, str]:
     return key_id, contents
 
 
-def list_(limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+def list_(limit: int | None = None, json_: bool = False) -> None:
     """Lists SSH keys for the logged in user."""
     prof, client = session()
     keys, count, raw = client.paged("/v2/keys/", limit)
@@ -83,10 +76,7 @@ def _choose() -> str:
     return found[number - 1][0]
 
 
-def add(
-    key: Annotated[str, typer.Argument(metavar="[KEY]", help="a local file path to an SSH public key.")] = "",
-    name: Annotated[str, typer.Option("-n", "--name", help="the key's id; defaults to the key's comment.")] = "",
-) -> None:
+def add(key: str | None = None) -> None:
     """Adds an SSH public key for the logged in user."""
     _, client = session()
     if not key:
@@ -94,7 +84,6 @@ def add(
             raise CLIError("a key file is required when stdin is not a terminal")
         key = _choose()
     key_id, public = read_key(key)
-    key_id = name or key_id
     output.write(f"Uploading {os.path.basename(key)} to deis...")
     try:
         client.post("/v2/keys/", {"id": key_id, "public": public})
@@ -104,7 +93,7 @@ def add(
     output.line(" done")
 
 
-def remove(key: Annotated[str, typer.Argument(metavar="KEY", help="the SSH key id to remove.")]) -> None:
+def remove(key: str) -> None:
     """Removes an SSH key for the logged in user."""
     _, client = session()
     output.write(f"Removing {key} SSH Key...")
@@ -114,3 +103,11 @@ def remove(key: Annotated[str, typer.Argument(metavar="KEY", help="the SSH key i
         output.line()
         raise
     output.line(" done")
+
+
+EXTRAS = {"keys:list": JSON}
+COMMANDS = {
+    "keys:list": lambda a: list_(argv.limit(a["--limit"]), a["--json"]),
+    "keys:add": lambda a: add(a["<key>"]),
+    "keys:remove": lambda a: remove(a["<key>"]),
+}

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
-
-import typer
 
 from cli import output
 from cli.client import Client
-from cli.commands._common import AppOpt, JsonOpt, app_session
+from cli.commands._common import JSON, app_session
 from cli.commands.config import fetch
 from cli.errors import CLIError
 
@@ -17,8 +14,6 @@ _MEM = r"[0-9]+[bkmgBKMG]{1,2}|0"
 _CPU = r"[0-9.]{1,5}m?"
 _LIMIT_RE = re.compile(rf"^([a-z0-9]+(?:-[a-z0-9]+)*)=((?:{_MEM}|{_CPU})(?:/(?:{_MEM}|{_CPU}))?)$")
 
-MemoryOpt = Annotated[bool, typer.Option("-m", "--memory", help="limit memory (default).")]
-CpuOpt = Annotated[bool, typer.Option("-c", "--cpu", help="limit CPU instead of memory.")]
 
 
 def parse_limits(items: list[str]) -> dict[str, str]:
@@ -39,7 +34,7 @@ def print_list(client: Client, app_id: str) -> None:
     output.limits(app_id, data)
 
 
-def list_(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, json_: bool = False) -> None:
     """Lists resource limits for an application."""
     _, client, app_id = app_session(app)
     data, raw = fetch(client, app_id)
@@ -57,25 +52,21 @@ def _apply(client: Client, app_id: str, field: str, values: dict) -> None:
     print_list(client, app_id)
 
 
-def set_(
-    limits: Annotated[
-        list[str], typer.Argument(metavar="TYPE=VALUE...", help="e.g. web=2G worker=500M, or with --cpu web=500m.")
-    ],
-    app: AppOpt = None,
-    memory: MemoryOpt = False,
-    cpu: CpuOpt = False,
-) -> None:
+def set_(limits: list[str], app: str | None = None, cpu: bool = False) -> None:
     """Sets resource limits (memory by default, --cpu for CPU) for an application."""
     _, client, app_id = app_session(app)
     _apply(client, app_id, "cpu" if cpu else "memory", parse_limits(limits))
 
 
-def unset(
-    types: Annotated[list[str], typer.Argument(metavar="TYPE...", help="the process types whose limit to remove.")],
-    app: AppOpt = None,
-    memory: MemoryOpt = False,
-    cpu: CpuOpt = False,
-) -> None:
+def unset(types: list[str], app: str | None = None, cpu: bool = False) -> None:
     """Unsets resource limits for an application."""
     _, client, app_id = app_session(app)
     _apply(client, app_id, "cpu" if cpu else "memory", {t: None for t in types})
+
+
+EXTRAS = {"limits:list": JSON}
+COMMANDS = {
+    "limits:list": lambda a: list_(a["--app"], a["--json"]),
+    "limits:set": lambda a: set_(a["<type>=<limit>"], a["--app"], a["--cpu"]),
+    "limits:unset": lambda a: unset(a["<type>"], a["--app"], a["--cpu"]),
+}

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import quote
 
-import typer
-
-from cli import output
-from cli.commands._common import AppOpt, JsonOpt, LimitOpt, app_session
-
-AdminOpt = Annotated[bool, typer.Option("--admin", help="act on system administrators instead of app collaborators.")]
-UserArg = Annotated[str, typer.Argument(metavar="USERNAME", help="the user.")]
+from cli import argv, output
+from cli.commands._common import JSON, app_session
 
 
-def list_(app: AppOpt = None, admin: AdminOpt = False, limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, admin: bool = False, limit: int | None = None, json_: bool = False) -> None:
     """Lists an application's collaborators, or the administrators with --admin."""
     _, client, app_id = app_session(app)
     if admin:
@@ -36,7 +30,7 @@ def list_(app: AppOpt = None, admin: AdminOpt = False, limit: LimitOpt = None, j
         output.line(u)
 
 
-def create(username: UserArg, app: AppOpt = None, admin: AdminOpt = False) -> None:
+def create(username: str, app: str | None = None, admin: bool = False) -> None:
     """Gives a user access to an application, or makes them an administrator with --admin."""
     _, client, app_id = app_session(app)
     if admin:
@@ -48,7 +42,7 @@ def create(username: UserArg, app: AppOpt = None, admin: AdminOpt = False) -> No
     output.line("done")
 
 
-def delete(username: UserArg, app: AppOpt = None, admin: AdminOpt = False) -> None:
+def delete(username: str, app: str | None = None, admin: bool = False) -> None:
     """Revokes a user's access to an application, or their admin rights with --admin."""
     _, client, app_id = app_session(app)
     if admin:
@@ -58,3 +52,11 @@ def delete(username: UserArg, app: AppOpt = None, admin: AdminOpt = False) -> No
         output.write(f"Removing {username} from {app_id} collaborators... ")
         client.delete(f"/v2/apps/{app_id}/perms/{quote(username, safe='@+')}")
     output.line("done")
+
+
+EXTRAS = {"perms:list": JSON}
+COMMANDS = {
+    "perms:list": lambda a: list_(a["--app"], a["--admin"], argv.limit(a["--limit"]), a["--json"]),
+    "perms:create": lambda a: create(a["<username>"], a["--app"], a["--admin"]),
+    "perms:delete": lambda a: delete(a["<username>"], a["--app"], a["--admin"]),
+}

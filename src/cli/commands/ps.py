@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
-
-import typer
 
 from cli import output
 from cli.client import Client
-from cli.commands._common import AppOpt, JsonOpt, Timer, app_session, drink
+from cli.commands._common import JSON, Timer, app_session, drink
 from cli.errors import CLIError
 
 _SCALE_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)=([0-9]+)$")
@@ -26,7 +23,7 @@ def print_list(client: Client, app_id: str) -> None:
     output.processes(app_id, pods)
 
 
-def list_(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, json_: bool = False) -> None:
     """Lists processes servicing an application."""
     _, client, app_id = app_session(app)
     pods, raw = fetch(client, app_id)
@@ -46,13 +43,7 @@ def parse_targets(targets: list[str]) -> dict[str, int]:
     return result
 
 
-def scale(
-    targets: Annotated[
-        list[str],
-        typer.Argument(metavar="TYPE=NUM...", help="the process name and the number of processes, e.g. web=2."),
-    ],
-    app: AppOpt = None,
-) -> None:
+def scale(targets: list[str], app: str | None = None) -> None:
     """Scales an application's processes by type."""
     _, client, app_id = app_session(app)
     body = parse_targets(targets)
@@ -75,12 +66,7 @@ def parse_type(target: str, app_id: str) -> tuple[str, str]:
     return (parts[1] if len(parts) > 1 else parts[0]), target
 
 
-def restart(
-    target: Annotated[
-        str, typer.Argument(metavar="[TYPE|NAME]", help="the process type (e.g. web) or pod name to restart.")
-    ] = "",
-    app: AppOpt = None,
-) -> None:
+def restart(target: str | None = None, app: str | None = None) -> None:
     """Restarts an application's processes: all, one type, or one pod."""
     _, client, app_id = app_session(app)
     ptype, name = parse_type(target, app_id) if target else ("", "")
@@ -104,3 +90,11 @@ def restart(
         return
     output.line(f"done in {timer.seconds}s")
     output.processes(app_id, pods)
+
+
+EXTRAS = {"ps:list": JSON}
+COMMANDS = {
+    "ps:list": lambda a: list_(a["--app"], a["--json"]),
+    "ps:restart": lambda a: restart(a["<type>"], a["--app"]),
+    "ps:scale": lambda a: scale(a["<type>=<num>"], a["--app"]),
+}

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from cli.commands._common import AppOpt, JsonOpt
+from cli.commands._common import JSON
 from cli.commands.config_map import ConfigMap
 from cli.errors import CLIError
 
@@ -25,22 +21,24 @@ def parse_items(items: list[str]) -> dict[str, str]:
     return values
 
 
-def list_(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, json_: bool = False) -> None:
     """Lists private registry credentials for an application."""
     REGISTRY.list(app, json_)
 
 
-def set_(
-    items: Annotated[list[str], typer.Argument(metavar="KEY=VALUE...", help="username=... and/or password=...")],
-    app: AppOpt = None,
-) -> None:
+def set_(items: list[str], app: str | None = None) -> None:
     """Sets private registry credentials for an application."""
     REGISTRY.apply(app, parse_items(items))
 
 
-def unset(
-    keys: Annotated[list[str], typer.Argument(metavar="KEY...", help="username and/or password.")],
-    app: AppOpt = None,
-) -> None:
+def unset(keys: list[str], app: str | None = None) -> None:
     """Unsets private registry credentials for an application."""
     REGISTRY.apply(app, {k: None for k in keys})
+
+
+EXTRAS = {"registry:list": JSON}
+COMMANDS = {
+    "registry:list": lambda a: list_(a["--app"], a["--json"]),
+    "registry:set": lambda a: set_(a["<key>=<value>"], a["--app"]),
+    "registry:unset": lambda a: unset(a["<key>"], a["--app"]),
+}

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import re
-from typing import Annotated
-
-import typer
-
-from cli import output
-from cli.commands._common import AppOpt, JsonOpt, LimitOpt, app_session
+from cli import argv, output
+from cli.commands._common import JSON, app_session
 from cli.errors import CLIError
-
-_VERSION_RE = re.compile(r"^v?([0-9]+)$")
-
-VersionArg = Annotated[str, typer.Argument(metavar="vN", help="the release version, e.g. v1.")]
 
 
 def parse_version(text: str) -> int:
-    match = _VERSION_RE.match(text.strip())
-    if not match:
-        raise CLIError(f"{text} is not in the form 'v#'")
-    return int(match.group(1))
+    """`versionFromString`: `v3` or `3`; Go's own errors for anything else."""
+    if text[:1] == "v":
+        if len(text) < 2:
+            raise CLIError(f"{text} is not in the form 'v#'")
+        return argv.go_atoi(text[1:])
+    return argv.go_atoi(text)
 
 
-def list_(app: AppOpt = None, limit: LimitOpt = None, json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, limit: int | None = None, json_: bool = False) -> None:
     """Lists release history for an application."""
     _, client, app_id = app_session(app)
     releases, count, raw = client.paged(f"/v2/apps/{app_id}/releases/", limit)
@@ -38,10 +31,10 @@ def list_(app: AppOpt = None, limit: LimitOpt = None, json_: JsonOpt = False) ->
     )
 
 
-def info(version: VersionArg, app: AppOpt = None, json_: JsonOpt = False) -> None:
+def info(version: str, app: str | None = None, json_: bool = False) -> None:
     """Prints info about a particular release."""
-    _, client, app_id = app_session(app)
     number = parse_version(version)
+    _, client, app_id = app_session(app)
     response = client.request("GET", f"/v2/apps/{app_id}/releases/v{number}/")
     if json_:
         output.raw_json(response.text)
@@ -58,13 +51,7 @@ def info(version: VersionArg, app: AppOpt = None, json_: JsonOpt = False) -> Non
     output.println("uuid:    ", r.get("uuid", ""))
 
 
-def rollback(
-    version: Annotated[
-        str | None,
-        typer.Argument(metavar="[vN]", help="the release to roll back to; default: the one before the current."),
-    ] = None,
-    app: AppOpt = None,
-) -> None:
+def rollback(version: str | None = None, app: str | None = None) -> None:
     """Rolls back to a previous application release."""
     _, client, app_id = app_session(app)
     if version is None:
@@ -77,3 +64,11 @@ def rollback(
     with output.spinner():
         data = client.post(f"/v2/apps/{app_id}/releases/rollback/", body) or {}
     output.line(f"done, v{data.get('version', '')}")
+
+
+EXTRAS = {"releases:list": JSON, "releases:info": JSON}
+COMMANDS = {
+    "releases:list": lambda a: list_(a["--app"], argv.limit(a["--limit"]), a["--json"]),
+    "releases:info": lambda a: info(a["<version>"], a["--app"], a["--json"]),
+    "releases:rollback": lambda a: rollback(a["<version>"], a["--app"]),
+}

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from cli import output
 from cli.client import Client
-from cli.commands._common import AppOpt, JsonOpt, app_session
+from cli.commands._common import JSON, app_session
 from cli.errors import CLIError
 
 
@@ -28,7 +24,7 @@ def _apply(client: Client, app_id: str, prefix: str, body: dict) -> None:
 # --- maintenance ------------------------------------------------------------------------------------
 
 
-def maintenance_info(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def maintenance_info(app: str | None = None, json_: bool = False) -> None:
     """Prints whether maintenance mode is on for an application."""
     _, client, app_id = app_session(app)
     data, raw = _settings(client, app_id)
@@ -38,13 +34,13 @@ def maintenance_info(app: AppOpt = None, json_: JsonOpt = False) -> None:
     output.line("Maintenance mode is on." if data.get("maintenance") else "Maintenance mode is off.")
 
 
-def maintenance_on(app: AppOpt = None) -> None:
+def maintenance_on(app: str | None = None) -> None:
     """Enables maintenance mode: the router answers 503."""
     _, client, app_id = app_session(app)
     _apply(client, app_id, f"Enabling maintenance mode for {app_id}... ", {"maintenance": True})
 
 
-def maintenance_off(app: AppOpt = None) -> None:
+def maintenance_off(app: str | None = None) -> None:
     """Disables maintenance mode."""
     _, client, app_id = app_session(app)
     _apply(client, app_id, f"Disabling maintenance mode for {app_id}... ", {"maintenance": False})
@@ -53,7 +49,7 @@ def maintenance_off(app: AppOpt = None) -> None:
 # --- routing ----------------------------------------------------------------------------------------
 
 
-def routing_info(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def routing_info(app: str | None = None, json_: bool = False) -> None:
     """Prints whether the router exposes an application."""
     _, client, app_id = app_session(app)
     data, raw = _settings(client, app_id)
@@ -64,13 +60,13 @@ def routing_info(app: AppOpt = None, json_: JsonOpt = False) -> None:
     output.line("Routing is enabled." if routable is None or routable else "Routing is disabled.")
 
 
-def routing_enable(app: AppOpt = None) -> None:
+def routing_enable(app: str | None = None) -> None:
     """Exposes an application through the router."""
     _, client, app_id = app_session(app)
     _apply(client, app_id, f"Enabling routing for {app_id}... ", {"routable": True})
 
 
-def routing_disable(app: AppOpt = None) -> None:
+def routing_disable(app: str | None = None) -> None:
     """Stops exposing an application through the router."""
     _, client, app_id = app_session(app)
     _apply(client, app_id, f"Disabling routing for {app_id}... ", {"routable": False})
@@ -78,12 +74,7 @@ def routing_disable(app: AppOpt = None) -> None:
 
 # --- whitelist --------------------------------------------------------------------------------------
 
-AddressesArg = Annotated[
-    str, typer.Argument(metavar="ADDRESSES", help="comma-separated IP addresses or networks, e.g. 1.2.3.4,10.0.0.0/8.")
-]
-
-
-def whitelist_list(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def whitelist_list(app: str | None = None, json_: bool = False) -> None:
     """Lists the addresses allowed to reach an application."""
     _, client, app_id = app_session(app)
     response = client.request("GET", f"/v2/apps/{app_id}/whitelist/")
@@ -96,7 +87,7 @@ def whitelist_list(app: AppOpt = None, json_: JsonOpt = False) -> None:
         output.line(address)
 
 
-def whitelist_add(addresses: AddressesArg, app: AppOpt = None) -> None:
+def whitelist_add(addresses: str, app: str | None = None) -> None:
     """Adds addresses to an application's whitelist."""
     _, client, app_id = app_session(app)
     output.line(f"Adding {addresses} to {app_id} whitelist...")
@@ -105,7 +96,7 @@ def whitelist_add(addresses: AddressesArg, app: AppOpt = None) -> None:
     output.line("done")
 
 
-def whitelist_remove(addresses: AddressesArg, app: AppOpt = None) -> None:
+def whitelist_remove(addresses: str, app: str | None = None) -> None:
     """Removes addresses from an application's whitelist."""
     _, client, app_id = app_session(app)
     output.line(f"Removing {addresses} from {app_id} whitelist...")
@@ -130,7 +121,7 @@ def parse_labels(items: list[str]) -> dict[str, str]:
     return labels
 
 
-def labels_list(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def labels_list(app: str | None = None, json_: bool = False) -> None:
     """Lists an application's labels."""
     _, client, app_id = app_session(app)
     data, raw = _settings(client, app_id)
@@ -140,20 +131,14 @@ def labels_list(app: AppOpt = None, json_: JsonOpt = False) -> None:
     output.labels(app_id, data.get("label") or {})
 
 
-def labels_set(
-    labels: Annotated[list[str], typer.Argument(metavar="KEY=VALUE...", help="labels to set, e.g. team=frontend.")],
-    app: AppOpt = None,
-) -> None:
+def labels_set(labels: list[str], app: str | None = None) -> None:
     """Sets labels on an application."""
     _, client, app_id = app_session(app)
     body = {"label": parse_labels(labels)}
     _apply(client, app_id, f"Applying labels on {app_id}... ", body)
 
 
-def labels_unset(
-    keys: Annotated[list[str], typer.Argument(metavar="KEY...", help="labels to remove.")],
-    app: AppOpt = None,
-) -> None:
+def labels_unset(keys: list[str], app: str | None = None) -> None:
     """Removes labels from an application."""
     _, client, app_id = app_session(app)
     _apply(client, app_id, f"Removing labels on {app_id}... ", {"label": {k: None for k in keys}})
@@ -161,10 +146,7 @@ def labels_unset(
 
 # --- autoscale --------------------------------------------------------------------------------------
 
-ProcTypeArg = Annotated[str, typer.Argument(metavar="PROCESS-TYPE", help="the process type, e.g. web.")]
-
-
-def autoscale_list(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def autoscale_list(app: str | None = None, json_: bool = False) -> None:
     """Lists autoscale rules for an application."""
     _, client, app_id = app_session(app)
     data, raw = _settings(client, app_id)
@@ -174,13 +156,7 @@ def autoscale_list(app: AppOpt = None, json_: JsonOpt = False) -> None:
     output.autoscale(app_id, data.get("autoscale"))
 
 
-def autoscale_set(
-    proc_type: ProcTypeArg,
-    min_: Annotated[int, typer.Option("--min", help="minimum replicas")],
-    max_: Annotated[int, typer.Option("--max", help="maximum replicas")],
-    cpu_percent: Annotated[int, typer.Option("--cpu-percent", help="target CPU utilisation in percent")],
-    app: AppOpt = None,
-) -> None:
+def autoscale_set(proc_type: str, min_: int, max_: int, cpu_percent: int, app: str | None = None) -> None:
     """Sets an autoscale rule for a process type."""
     _, client, app_id = app_session(app)
     rule = {"min": min_, "max": max_, "cpu_percent": cpu_percent}
@@ -192,7 +168,7 @@ def autoscale_set(
     )
 
 
-def autoscale_unset(proc_type: ProcTypeArg, app: AppOpt = None) -> None:
+def autoscale_unset(proc_type: str, app: str | None = None) -> None:
     """Removes the autoscale rule of a process type."""
     _, client, app_id = app_session(app)
     _apply(
@@ -206,7 +182,7 @@ def autoscale_unset(proc_type: ProcTypeArg, app: AppOpt = None) -> None:
 # --- tls --------------------------------------------------------------------------------------------
 
 
-def tls_info(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def tls_info(app: str | None = None, json_: bool = False) -> None:
     """Prints whether the router enforces https for an application."""
     _, client, app_id = app_session(app)
     response = client.request("GET", f"/v2/apps/{app_id}/tls/")
@@ -228,11 +204,50 @@ def _tls(app: str | None, enforce: bool) -> None:
     output.line("done")
 
 
-def tls_enable(app: AppOpt = None) -> None:
+def tls_enable(app: str | None = None) -> None:
     """Makes the router redirect http requests to https."""
     _tls(app, True)
 
 
-def tls_disable(app: AppOpt = None) -> None:
+def tls_disable(app: str | None = None) -> None:
     """Stops enforcing https for an application."""
     _tls(app, False)
+
+
+def _autoscale_set(a: dict) -> None:
+    from cli.commands.healthchecks import _int  # the same `safeGetInt`
+
+    autoscale_set(a["<process-type>"], _int(a["--min"]), _int(a["--max"]), _int(a["--cpu-percent"]), a["--app"])
+
+
+EXTRAS = {
+    name: JSON
+    for name in (
+        "maintenance:info",
+        "routing:info",
+        "whitelist:list",
+        "labels:list",
+        "autoscale:list",
+        "tls:info",
+    )
+}
+COMMANDS = {
+    "maintenance:info": lambda a: maintenance_info(a["--app"], a["--json"]),
+    "maintenance:on": lambda a: maintenance_on(a["--app"]),
+    "maintenance:off": lambda a: maintenance_off(a["--app"]),
+    "routing:info": lambda a: routing_info(a["--app"], a["--json"]),
+    "routing:enable": lambda a: routing_enable(a["--app"]),
+    "routing:disable": lambda a: routing_disable(a["--app"]),
+    "whitelist:add": lambda a: whitelist_add(a["<addresses>"], a["--app"]),
+    "whitelist:list": lambda a: whitelist_list(a["--app"], a["--json"]),
+    "whitelist:remove": lambda a: whitelist_remove(a["<addresses>"], a["--app"]),
+    "labels:list": lambda a: labels_list(a["--app"], a["--json"]),
+    "labels:set": lambda a: labels_set(a["<key>=<value>"], a["--app"]),
+    "labels:unset": lambda a: labels_unset(a["<key>"], a["--app"]),
+    "autoscale:list": lambda a: autoscale_list(a["--app"], a["--json"]),
+    "autoscale:set": _autoscale_set,
+    "autoscale:unset": lambda a: autoscale_unset(a["<process-type>"], a["--app"]),
+    "tls:info": lambda a: tls_info(a["--app"], a["--json"]),
+    "tls:enable": lambda a: tls_enable(a["--app"]),
+    "tls:disable": lambda a: tls_disable(a["--app"]),
+}

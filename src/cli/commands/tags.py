@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from cli.commands._common import AppOpt, JsonOpt
+from cli.commands._common import JSON
 from cli.commands.config_map import ConfigMap
 from cli.errors import CLIError
 
@@ -23,24 +19,24 @@ def parse_tags(items: list[str]) -> dict[str, str]:
     return tags
 
 
-def list_(app: AppOpt = None, json_: JsonOpt = False) -> None:
+def list_(app: str | None = None, json_: bool = False) -> None:
     """Lists tags for an application."""
     TAGS.list(app, json_)
 
 
-def set_(
-    tags: Annotated[
-        list[str], typer.Argument(metavar="KEY=VALUE...", help="tags to set, e.g. environment=production.")
-    ],
-    app: AppOpt = None,
-) -> None:
+def set_(tags: list[str], app: str | None = None) -> None:
     """Sets tags for an application."""
     TAGS.apply(app, parse_tags(tags))
 
 
-def unset(
-    keys: Annotated[list[str], typer.Argument(metavar="KEY...", help="tags to remove.")],
-    app: AppOpt = None,
-) -> None:
+def unset(keys: list[str], app: str | None = None) -> None:
     """Unsets tags for an application."""
     TAGS.apply(app, {k: None for k in keys})
+
+
+EXTRAS = {"tags:list": JSON}
+COMMANDS = {
+    "tags:list": lambda a: list_(a["--app"], a["--json"]),
+    "tags:set": lambda a: set_(a["<key>=<value>"], a["--app"]),
+    "tags:unset": lambda a: unset(a["<key>"], a["--app"]),
+}
