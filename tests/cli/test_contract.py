@@ -467,7 +467,7 @@ CASES: dict[str, dict] = {
         files={"k.pem": "KEY"},
         answers={},
         calls=[],
-        stdout="",
+        stdout="Adding SSL endpoint... ",
         stderr="Error: open missing.cert: no such file or directory\n",
         code=1,
     ),
@@ -786,7 +786,7 @@ CASES: dict[str, dict] = {
         argv=["whitelist", "-a", "foo"],
         answers={("GET", "/v2/apps/foo/whitelist/"): (200, {"addresses": ["1.2.3.4"]})},
         calls=[("GET", "/v2/apps/foo/whitelist/", None)],
-        stdout="=== foo Whitelisted Addresses\n1.2.3.4\n",
+        stdout="=== foo Whitelisted Addresses1.2.3.4\n",
     ),
     "autoscale:set TYPE --min= --max= --cpu-percent=": dict(
         argv=["autoscale:set", "web", "--min=1", "--max=3", "--cpu-percent=50", "-a", "foo"],

@@ -84,9 +84,9 @@ def list_(limit: int | None = None, json_: bool = False) -> None:
 def add(name: str, cert: str, key: str) -> None:
     """Uploads a certificate and its private key."""
     _, client = session()
-    certificate, private = read_file(cert), read_file(key)
-    output.write("Adding SSL endpoint... ")
+    output.write("Adding SSL endpoint... ")  # `cmd/certs.go` reads the files after this line
     with output.spinner():
+        certificate, private = read_file(cert), read_file(key)
         client.post("/v2/certs/", {"name": name, "certificate": certificate, "key": private})
     output.line("done")
 

@@ -82,7 +82,8 @@ def whitelist_list(app: str | None = None, json_: bool = False) -> None:
         output.raw_json(response.text)
         return
     data = response.json() if response.content else {}
-    output.line(f"=== {app_id} Whitelisted Addresses")
+    # `cmd/whitelist.go` prints this header with Printf and no newline: the first address follows on it.
+    output.write(f"=== {app_id} Whitelisted Addresses")
     for address in data.get("addresses") or []:
         output.line(address)
 
