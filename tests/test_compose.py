@@ -42,15 +42,17 @@ def test_compose_wires_platform_postgres_socket_volume_and_health_checks():
     assert platform["depends_on"]["postgres"]["condition"] == "service_healthy"
     env = platform["environment"]
     assert env["WORKFLOW_DATABASE_URL"].startswith("postgresql+asyncpg://workflow:")
-    assert env["WORKFLOW_DATABASE_URL"].endswith("@postgres:5432/workflow")
+    assert env["WORKFLOW_DATABASE_URL"].endswith("@127.0.0.1:5432/workflow")
     volumes = platform["volumes"]
     assert any(v.startswith("/var/run/docker.sock:/var/run/docker.sock") for v in volumes)
     assert any(v.startswith("data:/data") for v in volumes) and "data" in config["volumes"]
     assert "http://127.0.0.1:8000/healthz" in platform["healthcheck"]["test"]
-    # app containers join the platform's network, so its nginx must be on it too
-    assert env["WORKFLOW_DOCKER_NETWORK"] == config["networks"]["workflow"]["name"]
-    assert "workflow" in platform["networks"]
-    assert {p["target"] for p in platform["ports"]} == {8000, 8443}
+    # app containers cannot reach each other on their bridge, only the host can: the platform (its nginx
+    # and probes) runs in the host's network, and PostgreSQL is published on loopback only
+    assert platform["network_mode"] == "host" and "ports" not in platform and "networks" not in platform
+    assert env["WORKFLOW_DOCKER_NETWORK"] == "workflow" and "networks" not in config
+    assert (env["WORKFLOW_PORT"], env["WORKFLOW_TLS_PORT"]) == ("8000", "8443")
+    assert [str(p).split(":")[0] for p in services["postgres"]["ports"]] == ["127.0.0.1"]
 
 
 def test_dockerfile_runs_migrations_then_the_platform_with_a_health_check():

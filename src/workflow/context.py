@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .config import Settings
+from .limits import FailureThrottle, Slots
 from .security import Cipher
 
 if TYPE_CHECKING:
@@ -36,3 +37,6 @@ class Context:
     reconciler: Any = None  # reconciler.Reconciler
     health: Any = None  # services.health.HealthMonitor
     locks: AppLocks = field(default_factory=AppLocks)
+    runs: Slots = field(default_factory=Slots)  # `deis run` containers per app
+    follows: Slots = field(default_factory=Slots)  # `logs?follow=true` streams per user
+    logins: FailureThrottle | None = None  # failed logins per username and per client address

@@ -22,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -30,6 +32,7 @@ import aiodocker
 import aiohttp
 from aiodocker.events import DockerEvents
 from aiodocker.exceptions import DockerError
+from aiodocker.multiplexed import multiplexed_result_stream
 
 from workflow.domain import naming
 
@@ -52,6 +55,24 @@ from .base import (
 )
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ContainerLimits:
+    """What every app container is held to, whatever its tenant asks for (README "Security model")."""
+
+    pids_limit: int = 1024  # processes (a fork bomb stops there)
+    log_max_size: str = "10m"  # json-file rotation: at most log_max_files files of log_max_size each
+    log_max_files: int = 3
+    max_cpu_shares: int = 1024  # CPU weight under contention (1024 = Docker's default, one core's worth)
+    create_batch_size: int = 10  # containers one `start` creates at once
+    run_output_max_bytes: int = 1024 * 1024  # `run_once` keeps the last bytes of the output
+    log_read_max_bytes: int = 1024 * 1024  # `logs` reads at most this much of one container's newest output
+
+
+#: Network option that keeps containers on the platform bridge from reaching each other (the host — the
+#: router and the controller's probes — still reaches every container).
+NO_ICC = "com.docker.network.bridge.enable_icc"
 
 #: Engine container events passed on by `events()`.
 EVENT_ACTIONS = ("start", "die", "oom", "kill", "destroy")
@@ -182,9 +203,11 @@ class DockerScheduler:
         *,
         api_timeout: float = 30.0,
         pull_timeout: float = 600.0,
+        limits: ContainerLimits | None = None,
     ) -> None:
         self._docker = docker
         self.network = network
+        self.limits = limits or ContainerLimits()
         self._api_timeout = api_timeout
         self._pull_timeout = pull_timeout
         self._owns_docker = False
@@ -302,32 +325,69 @@ class DockerScheduler:
         return labels
 
     async def ensure_network(self) -> None:
-        """Create the platform bridge network (labelled heritage=deis) when it does not exist."""
+        """Create the platform bridge network (labelled heritage=deis, inter-container traffic off) when it
+        does not exist. One of ours from before ICC was turned off is migrated (`_migrate_network`); a
+        network of that name that is not ours and lets containers reach each other is refused."""
         async with self._network_lock:
             if self._network_ready:
                 return
+            doing = f"creating network {self.network}"
             try:
                 async with asyncio.timeout(self._api_timeout):
                     try:
-                        await self._docker.networks.get(self.network)
+                        info = await (await self._docker.networks.get(self.network)).show()
                     except DockerError as exc:
                         if exc.status != 404:
                             raise
-                        try:
-                            await self._docker.networks.create(
-                                {
-                                    "Name": self.network,
-                                    "Driver": "bridge",
-                                    "CheckDuplicate": True,
-                                    "Labels": {LABEL_HERITAGE: HERITAGE},
-                                }
-                            )
-                        except DockerError as exc2:
-                            if exc2.status != 409:  # created meanwhile by another process
-                                raise
+                        info = None
+                    if info is None:
+                        await self._create_network()
+                if info is not None and (info.get("Options") or {}).get(NO_ICC) != "false":
+                    if (info.get("Labels") or {}).get(LABEL_HERITAGE) != HERITAGE:
+                        raise SchedulerError(
+                            f"network {self.network} is not the platform's and lets containers reach each "
+                            f"other: remove it, or set WORKFLOW_DOCKER_NETWORK to a name the platform may create")
+                    doing = f"migrating network {self.network}"
+                    async with asyncio.timeout(self._api_timeout * 4):
+                        await self._migrate_network(info)
             except _TRANSLATED as exc:
-                raise _translate(exc, f"creating network {self.network}") from exc
+                raise _translate(exc, doing) from exc
             self._network_ready = True
+
+    async def _create_network(self) -> None:
+        try:
+            await self._docker.networks.create({
+                "Name": self.network,
+                "Driver": "bridge",
+                "CheckDuplicate": True,
+                "Labels": {LABEL_HERITAGE: HERITAGE},
+                "Options": {NO_ICC: "false"},
+            })
+        except DockerError as exc:
+            if exc.status != 409:  # created meanwhile by another process
+                raise
+
+    async def _migrate_network(self, info: dict[str, Any]) -> None:
+        """Recreate our network with inter-container traffic off (an option fixed at creation): its running
+        containers are disconnected, the network removed and created again, and the containers reconnected.
+        Runs at start-up, before the route table is built from the listing, so the router follows the
+        containers' new addresses; a container that cannot be reconnected is removed (off the network it
+        would be invisible to the platform) and the reconciler replaces it."""
+        members = list((info.get("Containers") or {}).keys())
+        old = await self._docker.networks.get(info["Id"])
+        for container_id in members:
+            with contextlib.suppress(DockerError):
+                await old.disconnect({"Container": container_id, "Force": True})
+        await old.delete()
+        await self._create_network()
+        new = await self._docker.networks.get(self.network)
+        for container_id in members:
+            try:
+                await new.connect({"Container": container_id})
+            except DockerError:
+                labels = ((await self._inspect_container(container_id) or {}).get("Config") or {}).get("Labels")
+                if (labels or {}).get(LABEL_HERITAGE) == HERITAGE and LABEL_APP in labels:
+                    await self._discard(container_id)
 
     # -- images
 
@@ -451,18 +511,27 @@ class DockerScheduler:
 
     def _create_config(self, spec: ContainerSpec, name: str) -> dict[str, Any]:
         res = spec.resources
+        limits = self.limits
         host_config: dict[str, Any] = {
             "Init": True,
             "NetworkMode": self.network,
             "RestartPolicy": {"Name": "no"},
             "PortBindings": {},
             "PublishAllPorts": False,
+            # Tenants share the engine: bounded processes and log files, no raw sockets (ARP/ICMP spoofing on
+            # the bridge), no privilege gained through setuid binaries.
+            "PidsLimit": limits.pids_limit,
+            "LogConfig": {"Type": "json-file",
+                          "Config": {"max-size": limits.log_max_size, "max-file": str(limits.log_max_files)}},
+            "CapDrop": ["NET_RAW"],
+            "SecurityOpt": ["no-new-privileges"],
         }
         for key, value in (
             ("Memory", res.memory_limit),
             ("MemoryReservation", res.memory_reservation),
             ("NanoCpus", res.nano_cpus),
-            ("CpuShares", res.cpu_shares),
+            # A CPU request is a weight against every other tenant's containers: bounded.
+            ("CpuShares", min(res.cpu_shares, limits.max_cpu_shares) if res.cpu_shares is not None else None),
         ):
             if value is not None:
                 host_config[key] = int(value)
@@ -547,7 +616,7 @@ class DockerScheduler:
         async def go() -> None:
             with contextlib.suppress(*_TRANSLATED):
                 async with asyncio.timeout(self._api_timeout):
-                    await self._docker.containers.container(container_id).delete(force=True)
+                    await self._docker.containers.container(container_id).delete(force=True, v=True)
 
         task = asyncio.ensure_future(go())
         try:
@@ -557,21 +626,25 @@ class DockerScheduler:
             raise
 
     async def start(self, spec: ContainerSpec, count: int) -> list[Container]:
-        """Create and start `count` new containers of `spec` concurrently. All or nothing: when one fails
-        the others are removed and the first error is raised."""
-        if count <= 0:
-            return []
-        results = await asyncio.gather(*(self._create_and_start(spec) for _ in range(count)), return_exceptions=True)
-        started = [r for r in results if isinstance(r, Container)]
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if errors:
+        """Create and start `count` new containers of `spec`, `limits.create_batch_size` at a time (1,000 at
+        once made the engine time out for everyone). All or nothing: when one fails the others are removed
+        and the first error is raised."""
+        started: list[Container] = []
+        try:
+            while len(started) < count:
+                size = min(self.limits.create_batch_size, count - len(started))
+                results = await asyncio.gather(*(self._create_and_start(spec) for _ in range(size)),
+                                               return_exceptions=True)
+                started += [r for r in results if isinstance(r, Container)]
+                errors = [r for r in results if isinstance(r, BaseException)]
+                if errors:
+                    first = errors[0]
+                    if isinstance(first, Exception) and not isinstance(first, SchedulerError):
+                        raise _translate(first, f"starting {spec.app}-{spec.proc_type}") from first
+                    raise first
+        except BaseException:  # a failure or a cancellation: nothing of this call stays behind
             await asyncio.gather(*(self._discard(c.id) for c in started))
-            first = errors[0]
-            if isinstance(first, SchedulerError):
-                raise first
-            if isinstance(first, Exception):
-                raise _translate(first, f"starting {spec.app}-{spec.proc_type}") from first
-            raise first
+            raise
         return started
 
     async def list(
@@ -624,7 +697,7 @@ class DockerScheduler:
                     raise
             try:
                 async with asyncio.timeout(self._api_timeout):
-                    await handle.delete(force=True)
+                    await handle.delete(force=True, v=True)  # with its anonymous volumes
             except DockerError as exc:
                 if exc.status not in (404, 409):
                     raise
@@ -643,22 +716,45 @@ class DockerScheduler:
             if isinstance(r, BaseException):
                 raise r
 
+    async def _read_output(self, container_id: str, max_bytes: int, **params: str | bool) -> tuple[str, bool]:
+        """stdout+stderr of a container as the engine streams it, never more than the newest `max_bytes`
+        in memory (a tenant's output can be as large as its log files); (text, whether older output was
+        dropped). Our containers have no TTY, so the stream is multiplexed."""
+        query = {"stdout": True, "stderr": True, "follow": False, **params}
+        kept: deque[bytes] = deque()
+        size = 0
+        truncated = False
+        async with self._docker._query(f"containers/{container_id}/logs", method="GET", params=query) as response:
+            async for chunk in multiplexed_result_stream(response, is_tty=False):
+                data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+                kept.append(data)
+                size += len(data)
+                while size - len(kept[0]) >= max_bytes:  # whole chunks that fall outside the newest bytes
+                    size -= len(kept.popleft())
+                    truncated = True
+        data = b"".join(kept)
+        if len(data) > max_bytes:
+            data, truncated = data[-max_bytes:], True
+        return data.decode(errors="replace"), truncated
+
     async def logs(self, container: Container, tail: int) -> list[tuple[datetime, str]]:
         """The last `tail` lines of stdout+stderr with their engine timestamps (UTC), oldest first."""
         if tail <= 0:
             return []
-        handle = self._docker.containers.container(container.id)
         try:
             async with asyncio.timeout(self._api_timeout):
-                chunks = await handle.log(stdout=True, stderr=True, timestamps=True, tail=str(tail))
+                text, truncated = await self._read_output(container.id, self.limits.log_read_max_bytes,
+                                                          timestamps=True, tail=str(tail))
         except DockerError as exc:
             if exc.status == 404:
                 return []
             raise _translate(exc, f"reading logs of {container.name}") from exc
         except _TRANSLATED as exc:
             raise _translate(exc, f"reading logs of {container.name}") from exc
+        if truncated:  # the first line is cut: drop it
+            text = text.partition("\n")[2]
         lines: list[tuple[datetime, str]] = []
-        for raw in "".join(chunks).splitlines():
+        for raw in text.splitlines():
             stamp, _, text = raw.partition(" ")
             when = _parse_time(stamp)
             if when is None:  # a continuation without timestamp: keep it with the previous time
@@ -704,9 +800,12 @@ class DockerScheduler:
             except TimeoutError as exc:
                 raise SchedulerError(f"command timed out after {timeout:g} seconds and was killed") from exc
             exit_code = int(result.get("StatusCode", -1))
+            limit = self.limits.run_output_max_bytes
             async with asyncio.timeout(self._api_timeout):
-                chunks = await handle.log(stdout=True, stderr=True)
-            return exit_code, "".join(chunks)
+                output, truncated = await self._read_output(container_id, limit)
+            if truncated:
+                output = f"[output truncated: only its last {limit} bytes are kept]\n" + output
+            return exit_code, output
         except _TRANSLATED as exc:
             raise _translate(exc, f"running {spec.app}-{spec.proc_type}") from exc
         finally:

@@ -69,6 +69,7 @@ async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) ->
         structure = {**(app.structure or {}), **wanted}
         if structure == app.structure:
             return
+        check_container_quota(ctx.settings, app.structure or {}, structure)
         info = await pull_image(ctx, build.image, config)
         app_settings = await _routable(session, app)
         the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
@@ -78,6 +79,15 @@ async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) ->
         counts = " ".join(f"{t}={n}" for t, n in sorted(wanted.items()))
         await record_event(session, app.id, f"{user.username} scaled pods {counts}")
         await session.commit()
+
+
+def check_container_quota(settings, current: dict[str, int], structure: dict[str, int]) -> None:
+    """An app runs at most WORKFLOW_MAX_CONTAINERS_PER_APP containers (all types); an app already above a
+    lowered limit may still scale down."""
+    total, limit = sum(structure.values()), settings.max_containers_per_app
+    if total > limit and total > sum(current.values()):
+        raise BadRequest(f"Scaling to {total} containers is refused: this platform runs at most {limit} "
+                         f"containers per app")
 
 
 async def _routable(session: AsyncSession, app: App) -> bool:

@@ -223,6 +223,18 @@ async def run(session: AsyncSession, ctx, app: App, user: User, data: dict[str, 
     if build is None:
         raise BadRequest("No build associated with this release to run this command")
     deploy.require_scheduler(ctx)
+    limit = ctx.settings.max_runs_per_app
+    if not ctx.runs.take(app.id, limit):
+        raise BadRequest(f"{app.id} already runs {limit} one-off commands, the most this platform allows at "
+                         f"once: wait for one to finish")
+    try:
+        return await _run(session, ctx, app, user, command, release, config, build)
+    finally:
+        ctx.runs.give(app.id)
+
+
+async def _run(session: AsyncSession, ctx, app: App, user: User, command: str, release: Release,
+               config: Config, build: Build) -> tuple[int, str]:
     info = await pull_image(ctx, build.image, config)
     port = None
     try:

@@ -9,7 +9,7 @@ from ..context import Context
 from ..reconciler import Reconciler
 from ..router import NginxRouter
 from ..scheduler.base import SchedulerError
-from ..scheduler.docker import DockerScheduler
+from ..scheduler.docker import ContainerLimits, DockerScheduler
 from .health import HealthMonitor
 from .routing import RouteSync
 
@@ -29,7 +29,12 @@ async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:
 
     reconciler = None
     if settings.scheduler_enabled:
-        scheduler = DockerScheduler.from_url(settings.docker_host or None, network=settings.docker_network)
+        limits = ContainerLimits(
+            pids_limit=settings.container_pids_limit, log_max_size=settings.container_log_max_size,
+            log_max_files=settings.container_log_max_files, max_cpu_shares=settings.max_cpu_shares,
+            create_batch_size=settings.create_batch_size, run_output_max_bytes=settings.run_output_max_bytes)
+        scheduler = DockerScheduler.from_url(settings.docker_host or None, network=settings.docker_network,
+                                             limits=limits)
         stack.push_async_callback(scheduler.close)
         ctx.scheduler = scheduler
         reconciler = Reconciler(ctx)
