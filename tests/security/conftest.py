@@ -5,8 +5,12 @@ change afterwards. The engine fixtures are the ones of tests/engine."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
+import uvicorn
 
 from tests.conftest import register
 from tests.engine.conftest import (  # noqa: F401  (fixtures)
@@ -47,3 +51,24 @@ async def assert_tenant_unharmed(api: httpx.AsyncClient, router_client: httpx.As
         r = await api.post(f"/v2/apps/{app_id}/settings/", json={"maintenance": on}, headers=auth)
         assert r.status_code == 201, r.text
         assert (await router_client.get("/", headers=host)).status_code == status
+
+
+@pytest.fixture
+async def served(platform, engine_settings) -> AsyncIterator[None]:
+    """The platform's API also on its unix socket (as `workflow serve` runs it), so requests to the API
+    hosts go through the platform's nginx: real HTTP, streaming, the client address nginx passes on."""
+    config = uvicorn.Config(platform, uds=str(engine_settings.socket_path), lifespan="off", log_level="warning",
+                            proxy_headers=True, forwarded_allow_ips="*", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    yield
+    server.should_exit = True
+    await task
+
+
+def api_host(settings) -> dict[str, str]:
+    return {"Host": f"deis.{settings.domain}"}

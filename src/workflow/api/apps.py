@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Body, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
@@ -10,9 +12,23 @@ from ..deps import AppDep, CtxDep, CurrentUser, SessionDep, require_owner_or_adm
 from ..schemas import AppCreateIn, AppOut, AppUpdateIn, Page, RunIn, RunOut
 from ..services import apps, logs, releases
 from .body import data_of
-from .wire import MAX_SQL_INT, DeisRouter, empty, page_body, page_params, plain
+from .wire import DeisRouter, empty, page_body, page_params, plain
 
 router = DeisRouter(prefix="/v2/apps", tags=["apps"])
+
+
+class _ReleasingStream(StreamingResponse):
+    """A stream that gives its slot back however it ends (finished, client gone, never started)."""
+
+    def __init__(self, content, release: Callable[[], None], **kwargs):
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 @router.get("/", response_model=Page[AppOut], operation_id="apps_list")
@@ -57,15 +73,17 @@ async def destroy_app(app: AppDep, session: SessionDep, ctx: CtxDep, user: Curre
 @router.get("/{id}/logs", response_class=PlainTextResponse, operation_id="apps_logs",
             responses={200: {"content": {"text/plain": {}}, "description": "log lines, oldest first"},
                        204: {"description": "no log lines"}})
-async def app_logs(app: AppDep, ctx: CtxDep, log_lines: str | None = None, follow: bool = False):
+async def app_logs(app: AppDep, ctx: CtxDep, user: CurrentUser, log_lines: str | None = None,
+                   follow: bool = False):
     """The app's container output and platform events, merged in time order. `follow=true` streams."""
     try:
         count = int(log_lines) if log_lines is not None else 100
     except ValueError:
         count = 100
-    count = min(max(count, 0), MAX_SQL_INT)  # no lines below zero; a SQL LIMIT holds 64 bits
+    count = logs.bounded_lines(ctx.settings, max(count, 0))  # no lines below zero
     if follow:
-        return StreamingResponse(logs.follow(ctx, app, count), media_type="text/plain")
+        release = logs.take_follow(ctx, user)
+        return _ReleasingStream(logs.follow(ctx, app, count), release, media_type="text/plain")
     text = await logs.recent(ctx, app, count)
     if not text:
         return Response(status_code=204)

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from sqlalchemy import select
 
 from .. import repositories as repo
-from ..models import App, Event
+from ..errors import WorkflowError
+from ..models import App, Event, User
 from ..scheduler.base import Container, SchedulerError
 
 Line = tuple[datetime, str]
+
+
+def bounded_lines(settings, count: int) -> int:
+    """`log_lines` capped at WORKFLOW_MAX_LOG_LINES (each container is read that far back). Capped, not
+    refused: like upstream, `deis logs -n N` never fails for a large N; it gets the newest lines there are."""
+    return min(count, settings.max_log_lines)
+
+
+def take_follow(ctx, user: User) -> Callable[[], None]:
+    """A `follow` stream slot of the user's (WORKFLOW_MAX_LOG_FOLLOWS_PER_USER): 429 when all are taken.
+    Returns what gives it back."""
+    limit = ctx.settings.max_log_follows_per_user
+    if not ctx.follows.take(user.username, limit):
+        raise WorkflowError({"detail": f"{user.username} already follows {limit} log streams, the most this "
+                                       f"platform allows at once: close one first"}, 429)
+    return lambda: ctx.follows.give(user.username)
 
 
 def _stamp(moment: datetime) -> str:
