@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     stop_grace_seconds: int = 30
     run_timeout: float = 1200.0
     reconcile_interval: float = 10.0
+    image_keep_releases: int = Field(default=10, ge=1)  # image GC keeps the images of each app's last N releases
     router_enabled: bool = True  # tests of the API alone may run without nginx
     scheduler_enabled: bool = True  # API tests of users/apps may run without an engine
 

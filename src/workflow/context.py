@@ -26,6 +26,10 @@ class AppLocks:
     def __call__(self, app_id: str) -> asyncio.Lock:
         return self._locks[app_id]
 
+    def any_held(self) -> bool:
+        """Whether some app's work is under way (image GC waits for a quiet moment)."""
+        return any(lock.locked() for lock in self._locks.values())
+
 
 @dataclass
 class Context:

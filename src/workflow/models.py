@@ -108,6 +108,9 @@ class Build(SQLModel, table=True):
     app_id: str = app_fk()
     owner: str = Field(max_length=150)
     image: str = Field(max_length=512)
+    # The registry's manifest digest the image resolved to when the build was made (`sha256:…`); every
+    # container of its releases runs `name@digest`. Empty for builds made before digests were recorded.
+    digest: str = Field(default="", max_length=71)
     sha: str = Field(default="", max_length=64)
     procfile: dict[str, str] = json_column()
     dockerfile: str = ""

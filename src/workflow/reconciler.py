@@ -6,6 +6,9 @@
   events trigger a pass for that app; a periodic pass catches anything missed). Containers run without a
   restart policy, so an engine restart stops them all: while the engine is unavailable a whole pass is
   retried every second, and the apps serve again within seconds of its return.
+* image GC (`collect_images`, at most once a minute): the images the platform pulled (by digest) that no
+  release among each app's last N (`image_keep_releases`) and no container uses are removed from the engine;
+  only references the platform's own builds name, never a tagged image (the operator's, another user's).
 * database unavailable: nothing is started or stopped (what to run is there); the router keeps following
   the engine from the routing settings read last, and passes resume when the database answers again.
 Work on an app takes the app's lock, so it never races a deploy or a scale.
@@ -25,6 +28,7 @@ from .db import DATABASE_UNAVAILABLE
 from .errors import first_line
 from .models import utcnow
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
+from .scheduler.images import canonical, pinned
 from .services import deploy
 from .services.health import DEFAULTS, probe_for, run_probe
 from .services.releases import current_state, pull_image, record_event
@@ -36,6 +40,7 @@ DEAD = ("crashed", "down")
 # engine never ran (it went down in between): it will not start by itself, so it counts as dead.
 NOT_RUNNING = (*DEAD, "starting")
 ENGINE_RETRY_SECONDS = 1.0
+IMAGE_GC_SECONDS = 60.0  # image GC runs after a full pass at most this often
 
 
 class Reconciler:
@@ -51,6 +56,7 @@ class Reconciler:
         # its listing stops saying "running"; trusting the event saves waiting for the next periodic pass.
         self._died: dict[str, str] = {}
         self._oom: set[str] = set()  # an `oom` event alone does not end a container (a child may have died)
+        self._last_gc = time.monotonic()  # the first GC a minute after start-up, not during adoption
 
     async def adopt(self) -> None:
         """Take over the containers a previous controller left running.
@@ -153,6 +159,9 @@ class Reconciler:
                         await self.reconcile_app(app_id)
                 else:
                     await self.reconcile_all()
+                    if time.monotonic() - self._last_gc >= IMAGE_GC_SECONDS:
+                        self._last_gc = time.monotonic()
+                        await self.collect_images()
             except EngineUnavailable as exc:
                 log.warning("engine unavailable: %s", exc.message)
                 # A whole pass again every second until the engine answers: when it comes back from a
@@ -192,6 +201,37 @@ class Reconciler:
         finally:
             self.last_pass_seconds = time.perf_counter() - started
             self.passes += 1
+
+    async def collect_images(self) -> list[str]:
+        """Image GC: remove the `name@digest` images of this platform's builds that no release among each
+        app's last `image_keep_releases` names; the engine keeps any image a container uses, or that carries
+        a tag (see `remove_images`). While any app is being deployed or scaled nothing is removed (it may have
+        pulled an image its new release is about to name): the next run does it. Each removal is an event in
+        the log of the apps whose builds named the image."""
+        if self.ctx.locks.any_held():
+            return []
+        keep_releases = self.ctx.settings.image_keep_releases
+        async with self.ctx.sessions() as session:
+            by_app = await repo.pinned_images_by_app(session)
+        owners: dict[str, set[str]] = {}
+        keep: set[str] = set()
+        for app_id, releases in by_app.items():
+            for index, (image, digest) in enumerate(releases):
+                ref = canonical(pinned(image, digest))
+                owners.setdefault(ref, set()).add(app_id)
+                if index < keep_releases:
+                    keep.add(ref)
+        candidates = sorted(ref for ref in owners if ref not in keep)
+        removed = await self.ctx.scheduler.remove_images(candidates)
+        if removed:
+            log.info("image GC removed %d image(s)", len(removed))
+            async with self.ctx.sessions() as session:
+                for ref in removed:
+                    for app_id in sorted(owners[ref]):
+                        await record_event(session, app_id, f"removed image {ref}: no longer used by the app's "
+                                                            f"last {keep_releases} releases")
+                await session.commit()
+        return removed
 
     def _is_dead(self, c: Container) -> bool:
         return c.state in NOT_RUNNING or c.id in self._died
@@ -264,7 +304,7 @@ class Reconciler:
                     self._oom.discard(c.id)
             if missing:
                 settings_row = await repo.latest_settings(session, app_id)
-                info = await pull_image(ctx, build.image, config)
+                info = await pull_image(ctx, deploy.image_of(build), config)
                 the_plan = deploy.plan(app, release, build, config, info, missing,
                                        settings_row.routable if settings_row else True, ctx.settings)
                 for proc_type, count in missing.items():

@@ -188,6 +188,25 @@ async def get_build(session: AsyncSession, uuid: str | None) -> Build | None:
     return await session.get(Build, uuid) if uuid else None
 
 
+async def build_digests(session: AsyncSession, build_uuids: Sequence[str | None]) -> dict[str, str]:
+    """Build uuid -> the manifest digest it runs, for the releases shown (one query for a page)."""
+    uuids = {u for u in build_uuids if u}
+    if not uuids:
+        return {}
+    stmt = select(Build.uuid, Build.digest).where(Build.uuid.in_(uuids))
+    return {uuid: digest for uuid, digest in (await session.execute(stmt)).all()}
+
+
+async def pinned_images_by_app(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
+    """Every app's releases that run a digest, newest first: app id -> [(image, digest), …] (image GC)."""
+    stmt = (select(Release.app_id, Build.image, Build.digest).join(Build, Release.build_uuid == Build.uuid)
+            .where(Build.digest != "").order_by(Release.app_id, Release.version.desc()))
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for app_id, image, digest in (await session.execute(stmt)).all():
+        grouped.setdefault(app_id, []).append((image, digest))
+    return grouped
+
+
 async def get_config(session: AsyncSession, uuid: str) -> Config | None:
     return await session.get(Config, uuid)
 

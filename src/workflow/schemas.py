@@ -190,6 +190,10 @@ class BuildOut(BaseModel):
     app: str
     owner: str
     image: str
+    # Not in Deis (extra fields are safe for its clients): the manifest digest every container of this
+    # build runs; null for builds made before digests were recorded.
+    digest: str | None = Field(description="The registry's manifest digest the image resolved to "
+                                           "(`sha256:…`); the build's containers run `name@digest`.")
     sha: str
     procfile: dict[str, str]
     dockerfile: str
@@ -198,9 +202,9 @@ class BuildOut(BaseModel):
 
     @classmethod
     def of(cls, build: models.Build) -> BuildOut:
-        return cls(uuid=build.uuid, app=build.app_id, owner=build.owner, image=build.image, sha=build.sha,
-                   procfile=build.procfile or {}, dockerfile=build.dockerfile, created=build.created,
-                   updated=build.updated)
+        return cls(uuid=build.uuid, app=build.app_id, owner=build.owner, image=build.image,
+                   digest=build.digest or None, sha=build.sha, procfile=build.procfile or {},
+                   dockerfile=build.dockerfile, created=build.created, updated=build.updated)
 
 
 class ReleaseOut(BaseModel):
@@ -212,14 +216,17 @@ class ReleaseOut(BaseModel):
     failed: bool
     config: str
     build: str | None
+    # Not in Deis: the manifest digest the release runs (its build's); null without a build.
+    digest: str | None = Field(description="The manifest digest (`sha256:…`) this release's containers run.")
     created: Timestamp
     updated: Timestamp
 
     @classmethod
-    def of(cls, release: models.Release) -> ReleaseOut:
+    def of(cls, release: models.Release, digest: str | None = None) -> ReleaseOut:
         return cls(uuid=release.uuid, app=release.app_id, owner=release.owner, version=release.version,
                    summary=release.summary, failed=release.failed, config=release.config_uuid,
-                   build=release.build_uuid, created=release.created, updated=release.updated)
+                   build=release.build_uuid, digest=digest or None, created=release.created,
+                   updated=release.updated)
 
 
 class VersionOut(BaseModel):

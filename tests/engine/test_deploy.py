@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -31,7 +32,7 @@ async def test_pull_scale_and_route(api, owner, platform, router_client, engine_
     r = await api.get(f"/v2/apps/{name}/releases/", headers=owner)
     releases = r.json()["results"]
     assert [x["version"] for x in releases] == [2, 1]
-    assert releases[0]["summary"] == "owner deployed test/web:latest"
+    assert re.fullmatch(r"owner deployed test/web:latest \(sha256:[0-9a-f]{12}\)", releases[0]["summary"])
     r = await api.get(f"/v2/apps/{name}/", headers=owner)
     assert r.json()["structure"] == {"cmd": 1}
 

@@ -20,7 +20,9 @@ async def list_releases(request: Request, app: AppDep, session: SessionDep):
     """The app's releases, newest first (failed ones included)."""
     limit, offset = page_params(request)
     count, rows = await repo.page(session, repo.releases_query(app.id), limit, offset)
-    return page_body(request, count, [ReleaseOut.of(r) for r in rows], limit, offset)
+    digests = await repo.build_digests(session, [r.build_uuid for r in rows])
+    return page_body(request, count, [ReleaseOut.of(r, digests.get(r.build_uuid or "")) for r in rows],
+                     limit, offset)
 
 
 @router.get("/v{version}/", response_model=ReleaseOut, operation_id="releases_get")
@@ -31,7 +33,8 @@ async def get_release(version: str, app: AppDep, session: SessionDep):
     release = await repo.release_by_version(session, app.id, number) if number is not None else None
     if release is None:
         raise NotFound("Release")
-    return ReleaseOut.of(release)
+    digests = await repo.build_digests(session, [release.build_uuid])
+    return ReleaseOut.of(release, digests.get(release.build_uuid or ""))
 
 
 @router.post("/rollback/", status_code=201, response_model=VersionOut, operation_id="releases_rollback")

@@ -42,5 +42,10 @@ def config_summary(owner: str, old: dict[str, dict], new: dict[str, dict]) -> li
     return phrases
 
 
-def build_summary(owner: str, image: str, sha: str) -> str:
-    return f"{owner} deployed {sha[:7]}" if sha else f"{owner} deployed {image}"
+def build_summary(owner: str, image: str, sha: str, digest: str = "") -> str:
+    """`alice deployed team/web:1 (sha256:1a2b3c4d5e6f)`: Deis' summary, with the digest the build pinned."""
+    what = f"{owner} deployed {sha[:7]}" if sha else f"{owner} deployed {image}"
+    if digest:
+        algorithm, _, hexdigits = digest.partition(":")
+        what += f" ({algorithm}:{hexdigits[:12]})"
+    return what

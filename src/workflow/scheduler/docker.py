@@ -36,6 +36,7 @@ from aiodocker.multiplexed import multiplexed_result_stream
 
 from workflow.domain import naming
 
+from . import images
 from .base import (
     HERITAGE,
     LABEL_APP,
@@ -53,6 +54,9 @@ from .base import (
     RegistryAuth,
     SchedulerError,
 )
+from .images import DIGEST_RE, image_reference, split_image
+
+__all__ = ["DockerScheduler", "deis_state", "image_reference", "split_image"]
 
 T = TypeVar("T")
 
@@ -87,40 +91,9 @@ _STATES = {
     "dead": "crashed",
 }
 
-_DEFAULT_REGISTRY = "docker.io"
+_DEFAULT_REGISTRY = images.DEFAULT_REGISTRY
 _NOT_FOUND_HINTS = ("manifest unknown", "not found", "no such image", "repository does not exist")
 _AUTH_HINTS = ("unauthorized", "denied", "authentication required", "no basic auth credentials", "forbidden")
-
-
-# --- image references ------------------------------------------------------------------------------------
-
-
-def split_image(image: str) -> tuple[str, str, str]:
-    """`[registry/]repo[:tag|@digest]` -> (registry host, repository path, `:tag` or `@digest`).
-
-    Same rule as the Docker CLI: the first path component is a registry host when it contains `.` or `:`
-    or is `localhost`; otherwise the image is on Docker Hub. A missing tag means `:latest`.
-    """
-    name, at, digest = image.partition("@")
-    first, slash, rest = name.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        registry, path = first, rest
-    else:
-        registry, path = _DEFAULT_REGISTRY, name
-    if at:
-        return registry, path, "@" + digest
-    repo, colon, tag = path.rpartition(":")
-    if colon and "/" not in tag:
-        return registry, repo, ":" + tag
-    return registry, path, ":latest"
-
-
-def image_reference(image: str) -> str:
-    """The image as given, with `:latest` added when it carries neither tag nor digest."""
-    name, at, _ = image.partition("@")
-    if at or ":" in name.rpartition("/")[2]:
-        return image
-    return image + ":latest"
 
 
 # --- error translation -----------------------------------------------------------------------------------
@@ -149,6 +122,10 @@ def _translate(exc: BaseException, doing: str) -> SchedulerError:
 
 
 _TRANSLATED = (DockerError, aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError)
+
+
+def _scrub(text: str, auth: RegistryAuth | None) -> str:
+    return text.replace(auth.password, "********") if auth is not None and auth.password else text
 
 
 def _is_status(exc: BaseException, *statuses: int) -> bool:
@@ -219,6 +196,10 @@ class DockerScheduler:
         # (`GET /containers/json`) has everything else a Container needs but only whole-second creation times,
         # so a running container is inspected once, not on every listing (see `list`).
         self._started_at: dict[str, str] = {}
+        # Whether the engine serves `GET /distribution/{name}/json` (API 1.30+); when not, `resolve` asks the
+        # registry itself, with the engine's registry settings (read once).
+        self.distribution_inspect = True
+        self._registries: images.RegistrySettings | None = None
 
     @classmethod
     def from_url(cls, url: str | None = None, network: str = "workflow", **kwargs: Any) -> DockerScheduler:
@@ -506,6 +487,113 @@ class DockerScheduler:
         except _TRANSLATED:
             return False
         return False
+
+    @staticmethod
+    def _auth_config(ref: str, auth: RegistryAuth | None) -> dict[str, Any] | None:
+        if auth is None:
+            return None
+        registry, _, _ = split_image(ref)
+        return {"username": auth.username, "password": auth.password, "serveraddress": auth.hostname or registry}
+
+    async def resolve(self, image: str, auth: RegistryAuth | None = None) -> str:
+        """The manifest digest (`sha256:…`) the registry serves for `image` now, asked with `auth`.
+
+        Never answered from the engine's cache: a copy the engine holds stands in neither for the registry's
+        current content nor for the credentials (another app may have pulled it with its own). Through the
+        engine's distribution inspect, which needs no pull and uses the engine's mirrors and insecure
+        registries; an engine without that endpoint: the registry's `HEAD /v2/<name>/manifests/<tag>`.
+        ImageNotFound / ImagePullFailed with the registry's reason, the password scrubbed from it.
+        """
+        if not images.valid_reference(image):
+            raise ImageNotFound(f"invalid reference format: {image!r}")
+        ref = image_reference(image)
+        if self.distribution_inspect:
+            auth_config = self._auth_config(ref, auth)
+            headers = {}
+            if auth_config is not None:
+                from aiodocker.utils import compose_auth_header
+
+                headers["X-Registry-Auth"] = compose_auth_header(auth_config)
+            try:
+                async with asyncio.timeout(self._pull_timeout):
+                    # Not wrapped by aiodocker: GET /distribution/{name}/json.
+                    data = await self._docker._query_json(f"distribution/{ref}/json", "GET", headers=headers)
+            except DockerError as exc:
+                if exc.status == 900:
+                    raise _translate(exc, f"resolving {ref}") from None
+                reason = _scrub(_engine_message(exc), auth)
+                endpoint_missing = exc.status == 501 or (exc.status == 404 and "page not found" in reason.lower())
+                if not endpoint_missing:
+                    raise self._resolve_error(ref, exc.status, reason) from None
+                self.distribution_inspect = False  # an engine older than API 1.30
+            except TimeoutError:
+                raise ImagePullFailed(f"cannot resolve {ref}: the registry did not answer within "
+                                      f"{self._pull_timeout:g} s") from None
+            except _TRANSLATED as exc:
+                raise _translate(exc, f"resolving {ref}") from None
+            else:
+                digest = str(((data or {}).get("Descriptor") or {}).get("digest") or "")
+                if not DIGEST_RE.fullmatch(digest):
+                    raise ImagePullFailed(f"cannot resolve {ref}: the engine reported no sha256 digest")
+                return digest
+        try:
+            return await images.manifest_digest(ref, auth, await self._registry_settings(), self._api_timeout)
+        except (ImageNotFound, ImagePullFailed) as exc:
+            message = _scrub(exc.message, auth)
+            if isinstance(exc, ImageNotFound):
+                raise ImageNotFound(f"image {ref} not found: {message}") from None
+            raise ImagePullFailed(f"cannot pull {ref}: {message}") from None
+
+    @staticmethod
+    def _resolve_error(ref: str, status: int, reason: str) -> SchedulerError:
+        low = reason.lower()
+        if status in (401, 403) or any(h in low for h in _AUTH_HINTS) and "repository does not exist" not in low:
+            return ImagePullFailed(f"cannot pull {ref}: {reason}")
+        if status == 404 or any(h in low for h in _NOT_FOUND_HINTS):
+            return ImageNotFound(f"image {ref} not found: {reason}")
+        return ImagePullFailed(f"cannot pull {ref}: {reason}")
+
+    async def _registry_settings(self) -> images.RegistrySettings:
+        if self._registries is None:
+            info = await self._call("reading engine info", lambda: self._docker.system.info())
+            self._registries = images.RegistrySettings.from_engine(info.get("RegistryConfig") or {})
+        return self._registries
+
+    async def remove_images(self, refs: list[str]) -> list[str]:
+        """Remove digest references (`name@sha256:…`) the platform pulled, when nothing else holds them.
+
+        Left alone: a reference the engine does not hold, an image that carries a tag (someone tagged it:
+        the platform itself only pulls by digest) and an image any container uses, in any state and of
+        whoever. A reference is removed, not the image by id: content another reference names stays.
+        Returns the references removed.
+        """
+        if not refs:
+            return []
+        listed = await self._call("listing images", lambda: self._docker.images.list(digests=1))
+        containers = await self._call("listing containers", lambda: self._docker.containers.list(all=True))
+        in_use = {c._container.get("ImageID") for c in containers}
+        by_ref: dict[str, dict[str, Any]] = {}
+        for entry in listed:
+            for repo_digest in entry.get("RepoDigests") or []:
+                by_ref[images.canonical(repo_digest)] = entry
+        removed = []
+        for ref in refs:
+            entry = by_ref.get(images.canonical(ref))
+            if entry is None or entry.get("Id") in in_use:
+                continue
+            if [t for t in entry.get("RepoTags") or [] if t != "<none>:<none>"]:
+                continue
+            try:
+                async with asyncio.timeout(self._api_timeout):
+                    await self._docker.images.delete(ref)
+            except DockerError as exc:
+                if exc.status in (404, 409):  # gone meanwhile / a container started using it
+                    continue
+                raise _translate(exc, f"removing image {ref}") from exc
+            except _TRANSLATED as exc:
+                raise _translate(exc, f"removing image {ref}") from exc
+            removed.append(ref)
+        return removed
 
     # -- containers
 

@@ -90,7 +90,7 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
         info = None
         if build is not None:
             deploy.require_scheduler(ctx)
-            info = await pull_image(ctx, build.image, config)
+            info = await pull_image(ctx, deploy.image_of(build), config)
         session.add(config)
         await session.flush()
         session.add(release)

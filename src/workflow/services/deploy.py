@@ -17,6 +17,7 @@ from ..errors import BadRequest, ServiceUnavailable
 from ..metrics import DEPLOY_SECONDS, timed
 from ..models import App, Build, Config, Release
 from ..scheduler.base import Container, ContainerSpec, ImageInfo, Resources, SchedulerError
+from ..scheduler.images import pinned
 from ..schemas import format_time
 from .health import probe_for, wait_probe
 
@@ -68,6 +69,13 @@ def release_port(config: Config, image: ImageInfo | None, routable: bool) -> int
     listed = ", ".join(str(p) for p in ports)
     raise BadRequest(f"The image {image.image} exposes several ports ({listed}): run `deis config:set PORT=<port>` "
                      f"to choose the one the router sends traffic to")
+
+
+def image_of(build: Build) -> str:
+    """What a build's containers run: `name@digest`, pinned when the build was made, so that scale-ups,
+    restarts, replacements and rollbacks run the same content whatever the tag names now (and need no registry
+    once the engine holds it). A build made before digests were recorded runs its image by tag."""
+    return pinned(build.image, build.digest) if build.digest else build.image
 
 
 def env_for(app: App, release: Release, build: Build, config: Config, port: int | None) -> dict[str, str]:
@@ -158,7 +166,7 @@ def plan(app: App, release: Release, build: Build, config: Config, image: ImageI
             continue
         entrypoint, command = command_for(proc_type, build, image)
         specs[proc_type] = ContainerSpec(
-            app=app.id, proc_type=proc_type, version=release.version, image=build.image,
+            app=app.id, proc_type=proc_type, version=release.version, image=image_of(build),
             env=env_for(app, release, build, config, port), entrypoint=entrypoint, command=command,
             resources=resources_for(config, proc_type), stop_grace_seconds=int(grace),
             port=port if proc_type in ROUTABLE_TYPES and routable else None,

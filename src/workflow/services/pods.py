@@ -70,7 +70,7 @@ async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) ->
         if structure == app.structure:
             return
         check_container_quota(ctx.settings, app.structure or {}, structure)
-        info = await pull_image(ctx, build.image, config)
+        info = await pull_image(ctx, deploy.image_of(build), config)
         app_settings = await _routable(session, app)
         the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
         await converge(ctx, app.id, the_plan)
@@ -142,7 +142,7 @@ async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, n
                if c.proc_type != deploy.RUN_TYPE and (full_name is None or c.name == full_name)]
         if not old or build is None:
             return []
-        info = await pull_image(ctx, build.image, config)
+        info = await pull_image(ctx, deploy.image_of(build), config)
         structure = {}
         for container in old:
             structure[container.proc_type] = structure.get(container.proc_type, 0) + 1

@@ -24,6 +24,7 @@ from ..scheduler.base import (
     RegistryAuth,
     SchedulerError,
 )
+from ..scheduler.images import pinned, valid_reference
 from . import deploy
 from .deploy import DeployError
 from .serial import app_work
@@ -80,22 +81,42 @@ async def check_registry(ctx, registry: dict[str, Any], image: str | None) -> No
 
 
 async def pull_image(ctx, image: str, config: Config) -> ImageInfo:
-    """Pull through the engine (with the app's registry credentials); user-facing failures are 400."""
+    """Pull through the engine (with the app's registry credentials) unless the engine has the image; its
+    inspect. `image` is normally a build's pinned `name@digest` (`deploy.image_of`), which needs no registry
+    once local. User-facing failures are 400."""
     always = (config.values or {}).get("IMAGE_PULL_POLICY") == "Always"
     auth = registry_auth(ctx, config)
     try:
         return await ctx.scheduler.pull(image, auth=auth, always=always)
-    except ImageNotFound as exc:
+    except SchedulerError as exc:
+        image_error(exc, image, auth)
+
+
+async def resolve_image(ctx, image: str, config: Config) -> tuple[str, ImageInfo]:
+    """Build time: the digest the registry serves for `image` now, asked with the app's own credentials
+    (refused or missing → 400 with the registry's reason, although the engine may hold a copy another app
+    pulled), then the image by that digest (pulled when the engine lacks it)."""
+    auth = registry_auth(ctx, config)
+    try:
+        digest = await ctx.scheduler.resolve(image, auth)
+    except SchedulerError as exc:
+        image_error(exc, image, auth)
+    return digest, await pull_image(ctx, pinned(image, digest), config)
+
+
+def image_error(exc: SchedulerError, image: str, auth: RegistryAuth | None) -> NoReturn:
+    """A failed resolve or pull as the user sees it: 400 naming the image and the registry's reason; 503
+    when the engine is down."""
+    if isinstance(exc, EngineUnavailable):
+        raise_unavailable(exc)
+    if isinstance(exc, ImageNotFound):
         raise BadRequest(f"Image {image} could not be found: {scrub(exc.message, auth)}") from None
-    except ImagePullFailed as exc:
+    hint = ""
+    if isinstance(exc, ImagePullFailed):
         low = exc.message.lower()
         refused = any(word in low for word in ("auth", "denied", "forbidden"))
         hint = " (a private registry? set its credentials with `deis registry:set`)" if refused and not auth else ""
-        raise BadRequest(f"Image {image} could not be pulled: {scrub(exc.message, auth)}{hint}") from None
-    except EngineUnavailable as exc:
-        raise_unavailable(exc)
-    except SchedulerError as exc:
-        raise BadRequest(f"Image {image} could not be pulled: {scrub(exc.message, auth)}") from None
+    raise BadRequest(f"Image {image} could not be pulled: {scrub(exc.message, auth)}{hint}") from None
 
 
 def raise_unavailable(exc: SchedulerError) -> NoReturn:
@@ -148,6 +169,9 @@ async def create_build(session: AsyncSession, ctx, app: App, user: User, data: d
         raise FieldErrors.one("image", "This field is required.")
     if not isinstance(image, str) or not image.strip():
         raise FieldErrors.one("image", "This field may not be blank.")
+    if not valid_reference(image):
+        raise FieldErrors.one("image", "Enter a valid Docker image reference ([registry/]name[:tag][@sha256:…]; "
+                                       "lower-case name).")
     try:
         procfile = parse_procfile(data.get("procfile"))
     except ProcfileError as exc:
@@ -158,14 +182,14 @@ async def create_build(session: AsyncSession, ctx, app: App, user: User, data: d
 
     async with app_work(session, ctx, app):
         current, config, previous_build = await current_state(session, app)
-        info = await pull_image(ctx, image, config)
+        digest, info = await resolve_image(ctx, image, config)
         structure = next_structure(app.structure or {}, previous_build.procfile if previous_build else {},
                                    procfile, sha, dockerfile)
-        build = Build(app_id=app.id, owner=user.username, image=image, sha=sha, procfile=procfile,
-                      dockerfile=dockerfile)
+        build = Build(app_id=app.id, owner=user.username, image=image, digest=digest, sha=sha,
+                      procfile=procfile, dockerfile=dockerfile)
         release = Release(app_id=app.id, owner=user.username, version=await next_version(session, app.id),
                           config_uuid=config.uuid, build_uuid=build.uuid,
-                          summary=build_summary(user.username, image, sha))
+                          summary=build_summary(user.username, image, sha, digest))
         # Check what can be checked before anything is stored: nothing is created on a 400 here.
         app_settings = await repo.latest_settings(session, app.id)
         deploy.plan(app, release, build, config, info, structure,
@@ -205,7 +229,7 @@ async def rollback(session: AsyncSession, ctx, app: App, user: User, data: dict[
         info = None
         if current_build is not None and build is not None:
             deploy.require_scheduler(ctx)
-            info = await pull_image(ctx, build.image, config)
+            info = await pull_image(ctx, deploy.image_of(build), config)
         session.add(release)
         await session.commit()
         if current_build is not None and build is not None:
@@ -235,14 +259,14 @@ async def run(session: AsyncSession, ctx, app: App, user: User, data: dict[str, 
 
 async def _run(session: AsyncSession, ctx, app: App, user: User, command: str, release: Release,
                config: Config, build: Build) -> tuple[int, str]:
-    info = await pull_image(ctx, build.image, config)
+    info = await pull_image(ctx, deploy.image_of(build), config)
     port = None
     try:
         port = deploy.release_port(config, info, False)
     except BadRequest:
         pass
     spec = deploy.ContainerSpec(
-        app=app.id, proc_type=deploy.RUN_TYPE, version=release.version, image=build.image,
+        app=app.id, proc_type=deploy.RUN_TYPE, version=release.version, image=deploy.image_of(build),
         env=deploy.env_for(app, release, build, config, port), entrypoint=["/bin/bash", "-c"], command=[command],
         resources=deploy.resources_for(config, "cmd"), stop_grace_seconds=0)
     await record_event(session, app.id, f"{user.username} runs '{command}'")
