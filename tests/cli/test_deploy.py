@@ -52,6 +52,18 @@ class TestBuilds:
         assert sent_json(route.calls[0].request) == {"image": "nginx:latest"}
         assert_auth(route.calls[0].request)
 
+    @pytest.mark.parametrize("previous, said", [("sha256:" + "9" * 64, "new"), (None, "new"),
+                                                ("sha256:1a2b3c4d" + "0" * 56, "unchanged")])
+    def test_pull_says_what_the_digest_did(self, deis, profile, api, previous, said):
+        digest = "sha256:1a2b3c4d" + "0" * 56
+        api.post("/v2/apps/myapp/builds/").mock(return_value=reply(201, {"uuid": "b5", "digest": digest}))
+        route = api.get("/v2/apps/myapp/releases/").mock(return_value=reply(200, page([
+            {"version": 5, "build": "b5", "digest": digest}, {"version": 4, "build": "b4", "digest": previous}])))
+        result = deis("pull", "team/web:1")
+        assert result.exit_code == 0, result.output
+        assert result.stdout == f"Creating build... done, v5 (sha256:1a2b3c4d\u2026 {said})\n"
+        assert route.calls[0].request.url.params["limit"] == "2"
+
     def test_procfile_option(self, deis, profile, api):
         route = api.post("/v2/apps/x/builds/").mock(return_value=reply(201, {}))
         result = deis("builds:create", "img", "-a", "x", "--procfile", "web: ./server\nworker: ./work --hard")
@@ -207,6 +219,7 @@ class TestReleases:
                     "failed": False,
                     "config": "c-uuid",
                     "build": "b-uuid",
+                    "digest": "sha256:abc",
                     "created": "C",
                     "updated": "U",
                 },
@@ -217,6 +230,7 @@ class TestReleases:
         assert result.stdout == (
             "=== myapp Release v2\n"
             "build:    b-uuid\n"
+            "digest:   sha256:abc\n"
             "config:   c-uuid\n"
             "owner:    bob\n"
             "created:  C\n"

@@ -22,9 +22,11 @@ def test_register_create_pull_scale_destroy(server, deis):
     assert out.startswith("Creating Application... done, created example-go\n")
     assert "example-go" in deis("apps").stdout.splitlines()
 
-    assert deis("pull", "gabrtv/example-go:latest", "-a", "example-go").stdout.strip() == "Creating build... done"
+    pulled = deis("pull", "gabrtv/example-go:latest", "-a", "example-go").stdout.strip()
+    assert re.fullmatch("Creating build... done, v2 \\(sha256:[0-9a-f]{8}\u2026 new\\)", pulled), pulled
     releases = deis("releases", "-a", "example-go").stdout
-    assert re.search(r"^v2\t\S+\talice deployed gabrtv/example-go:latest$", releases, re.M), releases
+    summary = r"alice deployed gabrtv/example-go:latest \(sha256:[0-9a-f]{12}\)"
+    assert re.search(rf"^v2\t\S+\t{summary}$", releases, re.M), releases
     host = {"Host": "example-go.localhost"}
     assert httpx.get(server.url + "/", headers=host).status_code == 200
     assert len(engine_containers(network, "example-go")) == 1

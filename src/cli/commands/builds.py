@@ -50,8 +50,26 @@ def create(image: str, app: str | None = None, procfile: str | None = None) -> N
         body["procfile"] = procfile_map
     output.write("Creating build... ")
     with output.spinner():
-        client.post(f"/v2/apps/{app_id}/builds/", body)
-    output.line("done")
+        build = client.post(f"/v2/apps/{app_id}/builds/", body) or {}
+        outcome = _digest_outcome(client, app_id, build) if isinstance(build, dict) else ""
+    output.line("done" + outcome)
+
+
+def _digest_outcome(client, app_id: str, build: dict) -> str:
+    """`, v5 (sha256:1a2b3c4d… new)`: the release the build made and whether its digest differs from the release
+    before it (`unchanged`: the registry served the same content again). Empty for a controller that reports no
+    digest (Deis)."""
+    digest = build.get("digest")
+    if not isinstance(digest, str) or not digest:
+        return ""
+    algorithm, _, hexdigits = digest.partition(":")
+    short = f"{algorithm}:{hexdigits[:8]}\u2026"
+    releases, _, _ = client.paged(f"/v2/apps/{app_id}/releases/", 2)
+    mine = next((i for i, r in enumerate(releases) if r.get("build") == build.get("uuid")), None)
+    if mine is None:  # another deploy came in between: no release to name
+        return f" ({short})"
+    previous = releases[mine + 1].get("digest") if mine + 1 < len(releases) else None
+    return f", v{releases[mine].get('version', '')} ({short} {'unchanged' if previous == digest else 'new'})"
 
 
 EXTRAS = {"builds:list": JSON}

@@ -43,6 +43,8 @@ def info(version: str, app: str | None = None, json_: bool = False) -> None:
     output.line(f"=== {app_id} Release v{number}")
     if r.get("build"):
         output.println("build:   ", r["build"])
+    if r.get("digest"):  # not in Deis: the manifest digest the release runs
+        output.println("digest:  ", r["digest"])
     output.println("config:  ", r.get("config", ""))
     output.println("owner:   ", r.get("owner", ""))
     output.println("created: ", r.get("created", ""))
