@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import importlib
 import os
-import shutil
 import sys
 
+from cli import __version__, output, usage
 from cli import argv as argv_rules
-from cli import output, usage
 from cli.errors import CLIError
 
 # topic → the module under cli.commands that runs its commands.
@@ -102,6 +101,8 @@ def run_topic(topic: str, args: list[str]) -> int:
 
 def run_plugin(topic: str, args: list[str]) -> int:
     """An unknown topic runs `deis-<topic>` from PATH, as the Go CLI does, else prints the usage."""
+    import shutil
+
     binary = shutil.which("deis-" + topic) if topic else None
     if not binary:
         print_usage()
@@ -115,13 +116,16 @@ def run_plugin(topic: str, args: list[str]) -> int:
 
 def run(args: list[str]) -> int:
     """Run `deis ARGS`; returns the exit code."""
-    from cli import profile as profiles
-
     config, args = argv_rules.take_config(list(args))
     topic, args = argv_rules.route(args)
     if not args:
         output.error_line("Usage: deis <command> [<args>...]")
         return 1
+    if args == ["version"]:  # `deis --version`: answered before anything else is imported
+        output.line(__version__)
+        return 0
+    from cli import profile as profiles
+
     profiles.config_option = config
     if topic == "help":
         output.write(usage.ROOT)

@@ -7,10 +7,7 @@ one space, which is why many labels below carry a trailing space before the valu
 
 from __future__ import annotations
 
-import getpass
-import json
 import sys
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -47,6 +44,8 @@ def raw_json(body: str) -> None:
 
 
 def json_value(value: Any) -> None:
+    import json  # here, not at the top: start-up time of every `deis` run
+
     line(json.dumps(value, separators=(",", ":")))
 
 
@@ -73,6 +72,8 @@ def prompt(text: str) -> str:
 
 def prompt_password(text: str) -> str:
     write(text)
+    import getpass
+
     return getpass.getpass(prompt="")
 
 
@@ -93,6 +94,8 @@ def spinner(interval: float = 0.4) -> Iterator[None]:
     if not stdout_is_tty():
         yield
         return
+    import threading
+
     stop = threading.Event()
 
     def run() -> None:

@@ -100,7 +100,7 @@ class TestLogin:
 
     def test_prompts_on_a_tty(self, deis, api, monkeypatch):
         monkeypatch.setattr(output, "stdin_is_tty", lambda: True)
-        monkeypatch.setattr(output.getpass, "getpass", lambda prompt="": "pw")
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": "pw")
         api.get("/v2/").mock(return_value=reply(401))
         login = api.post("/v2/auth/login/").mock(return_value=reply(200, {"token": TOKEN}))
         result = deis("login", CONTROLLER, input="bob\n")
