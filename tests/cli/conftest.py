@@ -96,11 +96,12 @@ class _Tee(io.StringIO):
 class Deis:
     """`deis ARGS` with stdin fed from `input` (not a terminal) and stdout/stderr captured."""
 
-    def __call__(self, *args: str, input: str | None = None) -> Result:
+    def __call__(self, *args: str, input: str | None = None, stdin=None) -> Result:
+        """`stdin`: a real file object (a pipe, a file) instead of `input`'s text."""
         shared: list[str] = []
         out, err = _Tee(shared), _Tee(shared)
         saved = sys.stdin, sys.stdout, sys.stderr
-        sys.stdin, sys.stdout, sys.stderr = io.StringIO(input or ""), out, err
+        sys.stdin, sys.stdout, sys.stderr = stdin or io.StringIO(input or ""), out, err
         cli_client.reset_warning()
         try:
             code = run(list(args))

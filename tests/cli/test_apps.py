@@ -154,6 +154,13 @@ def test_open_runs_the_opener(deis, profile, api, tmp_path, monkeypatch):
     assert seen.read_text() == "http://myapp.example.com\n"
 
 
+def test_open_on_macos_runs_open(deis, profile, api, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("cli.commands.apps.sys.platform", "darwin")
+    api.get("/v2/apps/myapp/domains/").mock(return_value=reply(200, page([{"domain": "myapp.io"}])))
+    assert deis("open").stderr == 'Error: exec: "open": executable file not found in $PATH\n'
+
+
 def test_open_without_an_opener(deis, profile, api, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr("cli.commands.apps.sys.platform", "linux")

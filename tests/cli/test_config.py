@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -155,6 +156,18 @@ class TestPullPush:
         assert result.exit_code == 0, result.output
         assert sent_json(post.calls[0].request) == {"values": {"A": "1", "URL": "http://x/?a=b=c"}}
         assert result.stdout.startswith("Creating config... done\n\n")
+
+    def test_push_from_a_pipe(self, deis, profile, api):
+        """`deis config:push < .env` / `cat .env | deis config:push`: stdin is read when it is piped."""
+        post = api.post("/v2/apps/myapp/config/").mock(return_value=reply(201, CONFIG))
+        api.get("/v2/apps/myapp/config/").mock(return_value=reply(200, CONFIG))
+        read_end, write_end = os.pipe()
+        os.write(write_end, b"PIPED=1\n")
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            result = deis("config:push", stdin=pipe)
+        assert result.exit_code == 0, result.output
+        assert sent_json(post.calls[0].request) == {"values": {"PIPED": "1"}}
 
     def test_push_path(self, deis, profile, api, tmp_path):
         env = tmp_path / "prod.env"

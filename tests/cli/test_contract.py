@@ -343,6 +343,12 @@ CASES: dict[str, dict] = {
         stderr="err\n",
         code=2,
     ),
+    "run -- CMD -h: no help after --": dict(
+        argv=["run", "--", "ls", "-h", "--help"],
+        answers={("POST", "/v2/apps/myapp/run"): (200, {"exit_code": 0, "output": ""})},
+        calls=[("POST", "/v2/apps/myapp/run", {"command": "ls -h --help"})],
+        stdout="Running 'ls -h --help'...\n",
+    ),
     "run with an unknown flag before --": dict(
         argv=["run", "ls", "-la"],
         answers={},

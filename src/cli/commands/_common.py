@@ -41,13 +41,6 @@ class Timer:
         return int(time.monotonic() - self.start)
 
 
-def split_pair(item: str, sep: str = "=") -> tuple[str, str]:
-    key, found, value = item.partition(sep)
-    if not found:
-        raise CLIError(f"'{item}' does not match the pattern 'key=value'")
-    return key, value
-
-
 def read_file(path: str) -> str:
     """A local file's text; errors read like Go's `ioutil.ReadFile` (`open x: no such file or directory`)."""
     try:
