@@ -23,14 +23,15 @@ def test_logs_show_the_lines_deis_writes(server, deis):
     out = deis("logs", "-a", "books").stdout
     lines = [m.group(1) for m in map(LINE.match, out.splitlines()) if m]
     short = r"books-[0-9a-f]{7}"
+    digest = r" \(sha256:[0-9a-f]{12}\)"  # the release summary names the digest the build pinned
     expected = [
         rf"config {short} updated",
         r"dana created initial release",
         rf"appsettings {short} updated",
         r"domain books added",
         rf"build {short} created",
-        r"dana deployed test/web:latest",
-        r"dana deployed v2: dana deployed test/web:latest",  # ours: the deploy's outcome
+        rf"dana deployed test/web:latest{digest}",
+        rf"dana deployed v2: dana deployed test/web:latest{digest}",  # ours: the deploy's outcome
         rf"config {short} updated",
         r"dana added GREETING",
         r"dana deployed v3: dana added GREETING",
