@@ -26,7 +26,7 @@ images_dir="$root/tests/images"
 registry="${REGISTRY:-127.0.0.1:5000}"
 busybox="${BUSYBOX:-/bin/busybox}"
 bash_static="${BASH_STATIC:-/bin/bash-static}"
-variants=(web noexpose twoexpose nocmd crash nolisten slow tcp wrongport volume)
+variants=(web noexpose twoexpose nocmd crash nolisten slow tcp wrongport volume burn)
 # alias name -> variant it is a copy of
 declare -A aliases=([gabrtv/example-go]=web)
 

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     image_keep_releases: int = Field(default=10, ge=1)  # image GC keeps the images of each app's last N releases
     router_enabled: bool = True  # tests of the API alone may run without nginx
     scheduler_enabled: bool = True  # API tests of users/apps may run without an engine
+    autoscale_interval: float = Field(default=15.0, gt=0)  # seconds between autoscaler passes
+    autoscale_downscale_window: float = Field(default=300.0, ge=0)  # scale-down: highest recommendation wins
 
     # tenant limits (README "Security model"): what one user may take from a shared platform
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # API request bodies (nginx and the app): 413

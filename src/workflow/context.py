@@ -40,6 +40,7 @@ class Context:
     routes: Any = None  # services.routing.RouteSync, when a router runs
     reconciler: Any = None  # reconciler.Reconciler
     health: Any = None  # services.health.HealthMonitor
+    autoscaler: Any = None  # services.autoscaler.Autoscaler
     locks: AppLocks = field(default_factory=AppLocks)
     runs: Slots = field(default_factory=Slots)  # `deis run` containers per app
     follows: Slots = field(default_factory=Slots)  # `logs?follow=true` streams per user

@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from .api import apps, appsettings, auth, builds, certs, config, domains, keys, meta, perms, pods, releases, users
+from .api import autoscale as autoscale_api
 from .api.bodylimit import BodyLimitMiddleware
 from .api.docs import install_docs
 from .api.wire import WireMiddleware, install_error_handlers
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(WireMiddleware)
     app.include_router(meta.health)
     for module in (meta, auth, users, apps, builds, releases, pods, config, domains, appsettings, perms, keys,
-                   certs):
+                   certs, autoscale_api):
         app.include_router(module.router)
     install_docs(app)
     app.include_router(metrics_router)

@@ -7,6 +7,8 @@
   and scale operations, `ok` or `failed`.
 - `workflow_containers{app,state}`: the platform's containers, as last seen by the route sync (which lists
   them on every change and on every reconciler pass).
+- `workflow_autoscale_decisions_total{direction,outcome}`: the autoscaler's scale steps (`up`/`down`, `ok` or
+  `failed`), and `workflow_autoscale_pass_duration_seconds`: its passes (measuring, without the scaling itself).
 - `workflow_reconciler_passes_total`, `workflow_reconciler_corrections_total`,
   `workflow_reconciler_last_pass_seconds` (the latest full pass): read from the process's reconciler when scraped.
 
@@ -42,6 +44,11 @@ DEPLOY_SECONDS = Histogram("workflow_deploy_duration_seconds", "Roll-out of a re
 SCALE_SECONDS = Histogram("workflow_scale_duration_seconds", "Scale operations", ["outcome"],
                           buckets=OPERATION_BUCKETS)
 CONTAINERS = Gauge("workflow_containers", "Platform containers by app and state", ["app", "state"])
+AUTOSCALE_DECISIONS = Counter("workflow_autoscale_decisions", "Scale steps the autoscaler took (or tried)",
+                              ["direction", "outcome"])
+AUTOSCALE_PASS_SECONDS = Histogram("workflow_autoscale_pass_duration_seconds",
+                                   "One autoscaler pass: rules read, containers listed and measured",
+                                   buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30))
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 

@@ -241,6 +241,13 @@ async def recent_events(session: AsyncSession, app_id: str, limit: int) -> list[
     return list(reversed((await session.scalars(stmt)).all()))
 
 
+async def autoscale_events(session: AsyncSession, app_id: str, limit: int = 200) -> list[Event]:
+    """The app's latest autoscaler events (`autoscaled …`, `autoscaling … failed`), newest first."""
+    stmt = (select(Event).where(Event.app_id == app_id, Event.message.startswith("autoscal"))
+            .order_by(Event.created.desc(), Event.id.desc()).limit(limit))
+    return list((await session.scalars(stmt)).all())
+
+
 # --- collaborators, keys, certificates ------------------------------------------------------------
 
 

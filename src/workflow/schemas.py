@@ -301,6 +301,20 @@ class AppSettingsOut(BaseModel):
                    label=row.label or {}, created=row.created, updated=row.updated)
 
 
+class AutoscaleStatus(BaseModel):
+    """One process type's rule and what the autoscaler last made of it (not in Deis: `deis autoscale:list`)."""
+
+    min: int
+    max: int
+    cpu_percent: int
+    current: int = Field(description="the type's count now")
+    cpu_usage_percent: float | None = Field(
+        description="mean CPU use at the latest pass, percent of the CPU limit (of one core without a limit)")
+    measured: OptionalTimestamp = Field(description="when the latest pass measured it")
+    last_decision: str | None = Field(description="the latest scale step, as in `deis logs`")
+    last_decision_at: OptionalTimestamp
+
+
 class TLSOut(BaseModel):
     uuid: str
     app: str

@@ -51,6 +51,7 @@ ROUTES = [
     ("DELETE", "/v2/apps/{a}/domains/d-{a}.example.com", 204, None, OWNER_OR_ADMIN),
     ("GET", "/v2/apps/{a}/settings/", 200, None, EVERYONE),
     ("POST", "/v2/apps/{a}/settings/", 201, {"maintenance": True}, EVERYONE),
+    ("GET", "/v2/apps/{a}/autoscale/", 200, None, EVERYONE),
     ("GET", "/v2/apps/{a}/whitelist/", 200, None, EVERYONE),
     ("POST", "/v2/apps/{a}/whitelist/", 201, {"addresses": ["5.6.7.8"]}, EVERYONE),
     ("DELETE", "/v2/apps/{a}/whitelist/", 204, {"addresses": ["1.2.3.4"]}, OWNER_OR_ADMIN),

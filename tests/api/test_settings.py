@@ -88,6 +88,10 @@ class TestSettings:
         ({"min": 1, "max": 3.5, "cpu_percent": 50}, "3.5 is not of type 'integer'"),
         ({"min": 1, "max": 3, "cpu_percent": True}, "True is not of type 'integer'"),
         ("fast", "'fast' is not of type 'object'"),
+        ({"min": 0, "max": 3, "cpu_percent": 50}, "0 is less than the minimum of 1"),
+        ({"min": 3, "max": 2, "cpu_percent": 50}, "max 2 is less than min 3"),
+        ({"min": 1, "max": 101, "cpu_percent": 50}, "max 101 is more than the per-app container quota of 100"),
+        ({"min": 1, "max": 3, "cpu_percent": 5000}, "5000 is greater than the maximum of 1000"),
     ])
     async def test_autoscale_validation(self, client, alice, app_id, rule, reason):
         r = await post(client, alice[1], {"autoscale": {"web": rule}})

@@ -231,6 +231,20 @@ class TestSettings:
         assert deis("autoscale:unset", "web").stdout == "Removing autoscale for process type web on myapp... done\n"
         assert sent_json(post.calls[1].request) == {"autoscale": {"web": None}}
         assert deis("autoscale").stdout == "=== myapp Autoscale\n\nNo autoscale rules found.\n"
+        api.get("/v2/apps/myapp/autoscale/").mock(return_value=reply(200, {"web": {
+            "min": 1, "max": 3, "cpu_percent": 40, "current": 2, "cpu_usage_percent": 85.5,
+            "measured": "2026-12-01T22:10:03Z", "last_decision": "autoscaled web 1 → 2: CPU 85 % of target 40 %",
+            "last_decision_at": "2026-12-01T22:09:47Z"}}))
+        assert deis("autoscale:list").stdout == (
+            "=== myapp Autoscale\n\n--- web:\nMin Replicas: 1\nMax Replicas: 3\nCPU: 40%\n"
+            "Current Replicas (web): 2, CPU 85.5% at 2026-12-01T22:10:03Z\n"
+            "Last Decision (web): 2026-12-01T22:09:47Z autoscaled web 1 → 2: CPU 85 % of target 40 %\n"
+        )
+
+    def test_autoscale_list_on_a_controller_without_the_status(self, deis, profile, api):
+        api.get("/v2/apps/myapp/settings/").mock(
+            return_value=reply(200, {**SETTINGS, "autoscale": {"web": {"min": 1, "max": 3, "cpu_percent": 40}}}))
+        api.get("/v2/apps/myapp/autoscale/").mock(return_value=reply(404, {"detail": "Not found."}))
         assert deis("autoscale:list").stdout == (
             "=== myapp Autoscale\n\n--- web:\nMin Replicas: 1\nMax Replicas: 3\nCPU: 40%\n"
         )

@@ -57,7 +57,7 @@ async def platform(engine_settings) -> AsyncIterator:
             ctx = application.state.ctx
             # Stopped first: they would start replacements for the containers removed here, and a start
             # cut short by the shutdown leaves a container behind.
-            for worker in (ctx.health, ctx.reconciler):
+            for worker in (ctx.autoscaler, ctx.health, ctx.reconciler):
                 await worker.stop()
             await ctx.scheduler.remove(await ctx.scheduler.list(), grace_seconds=0)
             await truncate_all(application)

@@ -19,8 +19,9 @@ class Load:
     On leaving, it keeps going until at least `min_total` requests were made, so a slow machine still
     sends the count the test promises (the changes themselves all happen inside the window)."""
 
-    def __init__(self, url: str, host: dict[str, str], path: str = "/", workers: int = 4, min_total: int = 0):
-        self.url, self.host, self.path, self.workers = url, host, path, workers
+    def __init__(self, url: str, host: dict[str, str], path: str = "/", workers: int = 4, min_total: int = 0,
+                 pause: float = 0.002):
+        self.url, self.host, self.path, self.workers, self.pause = url, host, path, workers, pause
         self.min_total = min_total
         self.statuses: dict[int | str, int] = {}
         self._stop = asyncio.Event()
@@ -41,7 +42,7 @@ class Load:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 if self.total >= self.min_total:
                     self._enough.set()
-                await asyncio.sleep(0.002)
+                await asyncio.sleep(self.pause)
 
     async def __aenter__(self) -> Load:
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.workers)]

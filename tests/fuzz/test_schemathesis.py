@@ -243,7 +243,7 @@ async def call_asgi(app: Any, request: httpx.Request, timeout: float = 60, strea
 
 
 async def _remove_all(ctx: Any) -> None:
-    for worker in (ctx.health, ctx.reconciler):  # nothing may start replacements while we clean up
+    for worker in (ctx.autoscaler, ctx.health, ctx.reconciler):  # nothing may start replacements while we clean up
         await worker.stop()
     await ctx.scheduler.remove(await ctx.scheduler.list(), grace_seconds=0)
 

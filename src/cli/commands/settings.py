@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cli import output
 from cli.client import Client
+from cli.commands import autoscale
 from cli.commands._common import JSON, app_session
 from cli.errors import CLIError
 
@@ -155,6 +156,8 @@ def autoscale_list(app: str | None = None, json_: bool = False) -> None:
         output.raw_json(raw)
         return
     output.autoscale(app_id, data.get("autoscale"))
+    if data.get("autoscale"):
+        autoscale.print_status(client, app_id)
 
 
 def autoscale_set(proc_type: str, min_: int, max_: int, cpu_percent: int, app: str | None = None) -> None:

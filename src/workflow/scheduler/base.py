@@ -14,7 +14,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..domain.autoscale import CpuSample
 
 LABEL_APP = "deis.app"
 LABEL_TYPE = "deis.type"
@@ -139,3 +142,6 @@ class Scheduler(Protocol):
     async def run_once(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]: ...
     async def exec(self, container: Container, command: list[str], timeout: float) -> int: ...
     def events(self) -> AsyncIterator[EngineEvent]: ...
+    async def cpu_usage(self, containers: list[Container], concurrency: int = 8) -> dict[str, CpuSample]:
+        """Cumulative CPU time of the running ones among `containers`, by id (autoscaling)."""
+        ...

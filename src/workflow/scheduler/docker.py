@@ -35,6 +35,7 @@ from aiodocker.exceptions import DockerError
 from aiodocker.multiplexed import multiplexed_result_stream
 
 from workflow.domain import naming
+from workflow.domain.autoscale import CpuSample
 
 from . import images
 from .base import (
@@ -958,3 +959,37 @@ class DockerScheduler:
             exit_code=int(exit_code) if exit_code is not None and str(exit_code).lstrip("-").isdigit() else None,
             time=when,
         )
+
+    # -- statistics
+
+    async def _cpu_sample(self, container: Container) -> CpuSample | None:
+        """One-shot stats (`one-shot=true`, API 1.41): one cgroup read, answered at once. Without it
+        `stream=false` waits ~1–2 s for the engine's second sample (measured on dockerd 20.10.24); the
+        autoscaler keeps the previous sample instead. None when the container is gone or not running."""
+        try:
+            async with asyncio.timeout(self._api_timeout):
+                stats = await self._docker._query_json(
+                    f"containers/{container.id}/stats", params={"stream": "false", "one-shot": "true"})
+        except DockerError as exc:
+            if exc.status in (404, 409):
+                return None
+            raise _translate(exc, f"reading CPU use of {container.name}") from exc
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"reading CPU use of {container.name}") from exc
+        read = _parse_time(stats.get("read"))
+        usage = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
+        if read is None or not isinstance(usage, int) or usage <= 0:  # a stopped container reads as zeros
+            return None
+        return CpuSample(usage_ns=usage, read_ns=int(read.timestamp()) * 10**9 + read.microsecond * 1000)
+
+    async def cpu_usage(self, containers: list[Container], concurrency: int = 8) -> dict[str, CpuSample]:
+        """Cumulative CPU time of each running container, by id (`concurrency` engine calls at a time);
+        containers that are gone or stopped are left out."""
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(container: Container) -> tuple[str, CpuSample | None]:
+            async with gate:
+                return container.id, await self._cpu_sample(container)
+
+        results = await asyncio.gather(*(one(c) for c in containers))
+        return {cid: sample for cid, sample in results if sample is not None}

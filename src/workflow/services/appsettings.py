@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import repositories as repo
+from ..domain.autoscale import rule_problem
 from ..domain.validation import loads_json
 from ..errors import Conflict, FieldErrors, NotFound, Unprocessable
 from ..models import TLS, App, AppSettings, User
@@ -151,8 +152,9 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
             value = _object(errors, field, data[field])
             if value is not None:
                 objects[field] = value
+    quota = ctx.settings.max_containers_per_app
     for rule in objects.get("autoscale", {}).values():
-        if rule is not None and (problem := _autoscale_problem(rule)):
+        if rule is not None and (problem := _autoscale_problem(rule) or rule_problem(rule, quota)):
             errors.setdefault("autoscale", []).append(f"could not validate {rule!r}: {problem}")
             break
     if errors:

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import repositories as repo
-from ..domain import naming
+from ..domain import autoscale, naming
 from ..domain.procfile import ProcfileError, parse_scale
 from ..errors import BadRequest, NotFoundDetail, ServiceUnavailable
 from ..metrics import SCALE_SECONDS, timed
@@ -53,7 +53,10 @@ async def list_pods(session: AsyncSession, ctx, app: App, proc_type: str | None 
 
 
 @timed(SCALE_SECONDS)
-async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) -> None:
+async def scale(session: AsyncSession, ctx, app: App, user: User | None, body: dict, *, event: str | None = None,
+                if_current: dict[str, int] | None = None) -> bool:
+    """`deis scale`; the autoscaler's decisions too: `event` is their log line, `if_current` the counts they
+    were made from (a user's scale in between wins: nothing is done). True when the structure changed."""
     try:
         wanted = parse_scale(body)
     except ProcfileError as exc:
@@ -66,9 +69,14 @@ async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) ->
         for proc_type in wanted:
             if proc_type != "cmd" and proc_type not in (build.procfile or {}):
                 raise NotFoundDetail(f"Container type {proc_type} does not exist in application")
+        rules = getattr(await repo.latest_settings(session, app.id), "autoscale", None) or {}
+        if problem := autoscale.outside_rules(rules, wanted):
+            raise BadRequest(problem)
+        if if_current is not None and any((app.structure or {}).get(t, 0) != n for t, n in if_current.items()):
+            return False
         structure = {**(app.structure or {}), **wanted}
         if structure == app.structure:
-            return
+            return False
         check_container_quota(ctx.settings, app.structure or {}, structure)
         info = await pull_image(ctx, deploy.image_of(build), config)
         app_settings = await _routable(session, app)
@@ -77,8 +85,9 @@ async def scale(session: AsyncSession, ctx, app: App, user: User, body: dict) ->
         app.structure = structure
         app.updated = utcnow()
         counts = " ".join(f"{t}={n}" for t, n in sorted(wanted.items()))
-        await record_event(session, app.id, f"{user.username} scaled pods {counts}")
+        await record_event(session, app.id, event or f"{user.username} scaled pods {counts}")
         await session.commit()
+        return True
 
 
 def check_container_quota(settings, current: dict[str, int], structure: dict[str, int]) -> None:

@@ -10,6 +10,7 @@ from ..reconciler import Reconciler
 from ..router import NginxRouter
 from ..scheduler.base import SchedulerError
 from ..scheduler.docker import ContainerLimits, DockerScheduler
+from .autoscaler import Autoscaler
 from .health import HealthMonitor
 from .routing import RouteSync
 
@@ -55,3 +56,7 @@ async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:
         ctx.health = monitor
         monitor.start()
         stack.push_async_callback(monitor.stop)
+        autoscaler = Autoscaler(ctx)
+        ctx.autoscaler = autoscaler
+        autoscaler.start()
+        stack.push_async_callback(autoscaler.stop)

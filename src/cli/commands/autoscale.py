@@ -1,0 +1,27 @@
+"""`deis autoscale:list`'s lines after the Go CLI's: what the controller's autoscaler last measured and did.
+
+The Go CLI prints only the rules; these lines come after them, so its own lines stay as they were. A
+controller without the autoscale status endpoint (404) adds nothing.
+"""
+
+from __future__ import annotations
+
+from cli import output
+from cli.client import Client
+
+
+def print_status(client: Client, app_id: str) -> None:
+    response = client.raw("GET", f"/v2/apps/{app_id}/autoscale/")
+    if response.status_code != 200:
+        return
+    data = response.json() if response.content else {}
+    if not isinstance(data, dict):
+        return
+    for proc_type in sorted(data):
+        status = data[proc_type] or {}
+        usage = status.get("cpu_usage_percent")
+        measured = f"CPU {usage}% at {status.get('measured')}" if usage is not None else "CPU not measured yet"
+        output.line(f"Current Replicas ({proc_type}): {status.get('current', 0)}, {measured}")
+        decision = status.get("last_decision")
+        output.line(f"Last Decision ({proc_type}): "
+                    + (f"{status.get('last_decision_at')} {decision}" if decision else "none"))
