@@ -949,6 +949,67 @@ CASES: dict[str, dict] = {
         stdout="=== Users (*=admin)\n*bob\n",
     ),
     "version": dict(argv=["version"], answers={}, calls=[], stdout="2.3.0\n"),
+    "version -a": dict(
+        argv=["version", "-a"],
+        answers={("GET", "/healthz"): (200, "OK")},
+        calls=[("GET", "/healthz", None)],
+        stdout="Workflow CLI Version:            2.3.0\nWorkflow CLI API Version:        2.3\n"
+        "Workflow Controller API Version: 2.3\n",
+    ),
+    "info -a": dict(
+        argv=["info", "-a", "foo"],
+        answers={
+            ("GET", "/v2/apps/foo/"): (200, {"id": "foo", "uuid": "u", "owner": "bob", "created": "C", "updated": "U"}),
+            ("GET", "/v2/apps/foo/domains/"): (200, page([{"domain": "foo"}])),
+            ("GET", "/v2/apps/foo/pods/"): (200, page([POD])),
+            ("GET", "/v2/apps/foo/settings/"): (200, SETTINGS),
+        },
+        calls=[
+            ("GET", "/v2/apps/foo/", None),
+            ("GET", "/v2/apps/foo/domains/?limit=1", None),
+            ("GET", "/v2/apps/foo/pods/?limit=100", None),
+            ("GET", "/v2/apps/foo/domains/?limit=100", None),
+            ("GET", "/v2/apps/foo/settings/", None),
+        ],
+        stdout="=== foo Application\nupdated:  U\nuuid:     u\ncreated:  C\nurl:      foo.example.com\n"
+        "owner:    bob\nid:       foo\n\n" + PS + "\n=== foo Domains\nfoo\n\n=== foo Label\nteam:      web\n\n",
+    ),
+    "keys -l": dict(
+        argv=["keys", "-l", "1"],
+        answers={("GET", "/v2/keys/"): (200, page([{"id": "bob@laptop", "public": KEY_FILE[1]}]))},
+        calls=[("GET", "/v2/keys/?limit=1", None)],
+        stdout="=== bob Keys\nbob@laptop ssh-ed25519 AAAA...bob@laptop\n",
+    ),
+    "registry -a": dict(
+        argv=["registry", "-a", "foo"],
+        answers={("GET", "/v2/apps/foo/config/"): (200, CONFIG)},
+        calls=[("GET", "/v2/apps/foo/config/", None)],
+        stdout="=== foo Registry\nusername     bob\n",
+    ),
+    "tags:list --app=": dict(
+        argv=["tags:list", "--app=foo"],
+        answers={("GET", "/v2/apps/foo/config/"): (200, CONFIG)},
+        calls=[("GET", "/v2/apps/foo/config/", None)],
+        stdout="=== foo Tags\nrack     1\n",
+    ),
+    "config:list": dict(
+        argv=["config:list", "-a", "foo"],
+        answers={("GET", "/v2/apps/foo/config/"): (200, CONFIG)},
+        calls=[("GET", "/v2/apps/foo/config/", None)],
+        stdout=CONFIG_LIST,
+    ),
+    "healthchecks:list": dict(
+        argv=["healthchecks:list", "-a", "foo"],
+        answers={("GET", "/v2/apps/foo/config/"): (200, CONFIG)},
+        calls=[("GET", "/v2/apps/foo/config/", None)],
+        stdout=HEALTH,
+    ),
+    "certs:info NAME": dict(
+        argv=["certs:info", "www"],
+        answers={("GET", "/v2/certs/www"): (200, CERT)},
+        calls=[("GET", "/v2/certs/www", None)],
+        stdout=None,
+    ),
     "--version": dict(argv=["--version"], answers={}, calls=[], stdout="2.3.0\n"),
     "-v": dict(argv=["-v"], answers={}, calls=[], stdout="2.3.0\n"),
 }
