@@ -11,7 +11,7 @@ import time
 
 from .common import machine
 
-BENCHMARKS = ("deploy", "scale", "router", "api", "host", "autoscale")
+BENCHMARKS = ("deploy", "digest", "scale", "router", "api", "host", "autoscale")
 
 
 def main(argv: list[str]) -> int:
