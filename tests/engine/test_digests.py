@@ -300,3 +300,20 @@ async def test_image_gc_keeps_the_last_releases_and_what_runs(api, owner, platfo
     logs = (await api.get(f"/v2/apps/{name}/logs?log_lines=100", headers=owner)).text
     assert logs.count("removed image ") == 2
     assert await platform.state.ctx.reconciler.collect_images() == []
+
+
+async def test_image_pull_policy_always_still_pulls(api, owner, platform, own_registry, tmp_path, removes_images):
+    """IMAGE_PULL_POLICY=Always keeps its meaning: every deploy pulls (the release's digest), so with the
+    registry stopped a scale-up is refused naming the registry, and what runs keeps running."""
+    image = f"{own_registry.host}/team/web:1"
+    await asyncio.to_thread(push_image, image, "always", tmp_path)
+    name = await new_app(api, owner)
+    r = await api.post(f"/v2/apps/{name}/config/", json={"values": {"IMAGE_PULL_POLICY": "Always"}}, headers=owner)
+    assert r.status_code == 201, r.text
+    digest = (await build(api, owner, name, image))["digest"]
+    removes_images.append(f"{own_registry.host}/team/web@{digest}")
+    own_registry.stop()
+    r = await api.post(f"/v2/apps/{name}/scale/", json={"cmd": 2}, headers=owner)
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith(f"Image {own_registry.host}/team/web@{digest} could not be pulled: ")
+    assert len(await running(platform, name)) == 1
