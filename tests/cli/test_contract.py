@@ -871,7 +871,7 @@ CASES: dict[str, dict] = {
     "ps -a": dict(
         argv=["ps", "-a", "foo"],
         answers={("GET", "/v2/apps/foo/pods/"): (200, page([POD]))},
-        calls=[("GET", "/v2/apps/foo/pods/?limit=100", None)],
+        calls=[("GET", "/v2/apps/foo/pods/?limit=1000", None)],
         stdout=PS,
     ),
     # registry, tags

@@ -13,8 +13,13 @@ _SCALE_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)=([0-9]+)$")
 _POD_SUFFIX_RE = re.compile(r"[0-9]{8,10}-[a-z0-9]{5}$")
 
 
-def fetch(client: Client, app_id: str) -> tuple[list[dict], str]:
-    pods, _, raw = client.paged(f"/v2/apps/{app_id}/pods/")
+# `parser/ps.go` asks for 1000 pods ("fake for now until API understands limits"); other listings of
+# pods (after scale, in apps:info) use the profile's limit.
+PS_LIST_LIMIT = 1000
+
+
+def fetch(client: Client, app_id: str, limit: int | None = None) -> tuple[list[dict], str]:
+    pods, _, raw = client.paged(f"/v2/apps/{app_id}/pods/", limit)
     return pods, raw
 
 
@@ -26,7 +31,7 @@ def print_list(client: Client, app_id: str) -> None:
 def list_(app: str | None = None, json_: bool = False) -> None:
     """Lists processes servicing an application."""
     _, client, app_id = app_session(app)
-    pods, raw = fetch(client, app_id)
+    pods, raw = fetch(client, app_id, PS_LIST_LIMIT)
     if json_:
         output.raw_json(raw)
         return
