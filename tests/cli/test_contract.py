@@ -949,6 +949,21 @@ CASES: dict[str, dict] = {
         stdout="=== Users (*=admin)\n*bob\n",
     ),
     "version": dict(argv=["version"], answers={}, calls=[], stdout="2.3.0\n"),
+    "shortcuts:list": dict(
+        argv=["shortcuts:list"],
+        answers={},
+        calls=[],
+        stdout="".join(f"{k} -> {SHORTCUTS[k]}\n" for k in sorted(SHORTCUTS)) + "\n",
+    ),
+    "open -a without an opener on PATH": dict(
+        argv=["open", "-a", "foo"],
+        env={"PATH": "/nonexistent"},
+        answers={("GET", "/v2/apps/foo/domains/"): (200, page([{"domain": "foo"}]))},
+        calls=[("GET", "/v2/apps/foo/domains/?limit=1", None)],
+        stdout="",
+        stderr='Error: exec: "xdg-open": executable file not found in $PATH\n',
+        code=1,
+    ),
     "version -a": dict(
         argv=["version", "-a"],
         answers={("GET", "/healthz"): (200, "OK")},
@@ -1018,6 +1033,9 @@ CASES: dict[str, dict] = {
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_command(deis, profile, api, case, monkeypatch):
     spec = CASES[case]
+    monkeypatch.setattr("cli.commands.apps.sys.platform", "linux")  # `deis open` runs xdg-open
+    for name, value in spec.get("env", {}).items():
+        monkeypatch.setenv(name, value)
     for name, text in spec.get("files", {}).items():
         Path(name).write_text(text)
     for (method, path), (status, body) in spec["answers"].items():
@@ -1066,3 +1084,20 @@ def test_extras_are_ours_only_before_double_dash(deis, profile, api):
     result = deis("apps", "--json")
     assert json.loads(result.stdout) == page([{"id": "a"}])
     assert listing.called
+
+
+DEFAULTS = {topic: f"{topic}:list" for topic in TOPICS} | {
+    "maintenance": "maintenance:info",
+    "routing": "routing:info",
+    "tls": "tls:info",
+}
+NOT_COMPARED = {"git:remote", "git:remove"}  # no git builder here: README "The deis CLI and the Workflow CLI"
+
+
+def test_every_command_has_cases():
+    covered = set()
+    for spec in CASES.values():
+        word = next(arg for arg in spec["argv"] if not arg.startswith("-") or arg in ("--version", "-v"))
+        word = {"--version": "version", "-v": "version"}.get(word, word)
+        covered.add(SHORTCUTS.get(word) or DEFAULTS.get(word) or word)
+    assert set(COMMANDS) - NOT_COMPARED - covered == set()
