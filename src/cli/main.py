@@ -85,10 +85,15 @@ def run_topic(topic: str, args: list[str]) -> int:
     """One `parser.<Topic>` function: a command, the topic's help, its default command, or no match."""
     texts = usage.topic(topic)
     name = args[0]
+    if texts.TOPIC is None:  # `version`: a topic that is one command, parsed whatever follows its name
+        return run_command(topic, topic, texts.COMMANDS[topic], args)
     if name in texts.COMMANDS:
         return run_command(topic, name, texts.COMMANDS[name], args)
-    if name == topic and texts.DEFAULT is None:  # `auth`, `git`: the bare topic prints its commands
-        output.write(texts.TOPIC)
+    if texts.DEFAULT is None:  # `auth`, `git`: only the bare topic prints its commands, no `-h` test
+        if name == topic:
+            output.write(texts.TOPIC)
+        else:
+            print_usage()
         return 0
     if len(args) > 1 and args[1] in argv_rules.HELP_FLAGS:
         output.write(texts.TOPIC)

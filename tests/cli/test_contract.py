@@ -98,6 +98,17 @@ class TestRootHelp:
         assert result.exit_code == 0
         assert result.stderr == "Found no matching command, try 'deis help'\nUsage: deis <command> [<args>...]\n"
 
+    def test_topic_help_flag_after_an_unknown_command(self, deis):
+        """`printHelp` looks at argv[1] only; `auth` and `git` have no printHelp at all."""
+        assert deis("apps:nope", "-h").stdout == TOPICS["apps"]
+        result = deis("auth:nope", "-h")
+        assert (result.exit_code, result.stdout) == (0, "")
+        assert result.stderr.startswith("Found no matching command")
+
+    def test_version_with_a_suffix(self, deis):
+        result = deis("version:x")
+        assert (result.exit_code, result.stderr) == (1, usage_line(COMMANDS["version"]))
+
     def test_shortcuts(self, deis):
         expected = "".join(f"{k} -> {SHORTCUTS[k]}\n" for k in sorted(SHORTCUTS)) + "\n"
         assert deis("shortcuts").stdout == expected
