@@ -75,9 +75,10 @@ def set_(
     probe_name = health_type + "Probe"
     probe: dict = dict(timing or {})
     if probe_type == "httpGet":
+        parsed = parse_headers(headers) if headers else None  # before the port, as the Go parser does
         http: dict = {"path": path, "port": _port(args[0])}
-        if headers:
-            http["httpHeaders"] = parse_headers(headers)
+        if parsed:
+            http["httpHeaders"] = parsed
         probe["httpGet"] = http
     elif probe_type == "exec":
         probe["exec"] = {"command": list(args)}
