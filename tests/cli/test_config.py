@@ -169,6 +169,16 @@ class TestPullPush:
         assert result.exit_code == 0, result.output
         assert sent_json(post.calls[0].request) == {"values": {"PIPED": "1"}}
 
+    def test_push_with_an_empty_pipe_reads_the_file(self, deis, profile, api, home):
+        (home.parent / "myapp" / ".env").write_text("FROM_FILE=1\n")
+        post = api.post("/v2/apps/myapp/config/").mock(return_value=reply(201, CONFIG))
+        api.get("/v2/apps/myapp/config/").mock(return_value=reply(200, CONFIG))
+        read_end, write_end = os.pipe()
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            assert deis("config:push", stdin=pipe).exit_code == 0
+        assert sent_json(post.calls[0].request) == {"values": {"FROM_FILE": "1"}}
+
     def test_push_path(self, deis, profile, api, tmp_path):
         env = tmp_path / "prod.env"
         env.write_text("B=2\n")

@@ -134,7 +134,9 @@ def push(app: str | None = None, path: str = ".env") -> None:
     """Sets environment variables from a .env file (KEY=VALUE lines), or from stdin when it is piped and no
     other path was given (`deis config:push < .env`)."""
     _, client, app_id = app_session(app)
-    contents = sys.stdin.read() if path == ".env" and _stdin_has_data() else read_file(path)
+    piped = sys.stdin.read() if path == ".env" and _stdin_has_data() else ""
+    # An empty pipe (a CI runner's stdin) is no input: the file is read then.
+    contents = piped if piped.strip() else read_file(path)
     _set(client, app_id, parse_vars(_env_lines(contents)))
 
 
