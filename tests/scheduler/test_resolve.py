@@ -5,7 +5,9 @@ registry speaks, against a small aiohttp registry of the test's own."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import time
 
 import aiodocker
 import httpx
@@ -181,3 +183,30 @@ class TestTokenFlow:
         assert "bad credentials" in err.value.message
         with pytest.raises(ImageNotFound):
             await manifest_digest(f"{host}/team/other:1", RegistryAuth("alice", "pw"), settings, 5)
+
+
+@pytest.fixture
+async def silent_registry():
+    """A port that accepts connections and never answers."""
+    held = []
+
+    async def hold(reader, writer):
+        held.append(writer)
+        await reader.read()  # until the client gives up
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    yield f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    for writer in held:
+        writer.close()
+    server.close()
+
+
+@pytest.mark.parametrize("through_engine", [True, False])
+async def test_a_registry_that_never_answers_is_bounded(docker, silent_registry, through_engine):
+    sched = DockerScheduler(docker, network="unused", api_timeout=1.5)
+    sched.distribution_inspect = through_engine
+    started = time.monotonic()
+    with pytest.raises(ImagePullFailed) as err:
+        await sched.resolve(f"{silent_registry}/team/web:1")
+    assert time.monotonic() - started < 5  # https then http in the fallback: two timeouts at most
+    assert "did not answer" in err.value.message or "timed out" in err.value.message

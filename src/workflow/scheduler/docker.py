@@ -516,7 +516,8 @@ class DockerScheduler:
 
                 headers["X-Registry-Auth"] = compose_auth_header(auth_config)
             try:
-                async with asyncio.timeout(self._pull_timeout):
+                # A short call (the engine asks the registry for one manifest), bounded like one.
+                async with asyncio.timeout(self._api_timeout):
                     # Not wrapped by aiodocker: GET /distribution/{name}/json.
                     data = await self._docker._query_json(f"distribution/{ref}/json", "GET", headers=headers)
             except DockerError as exc:
@@ -529,7 +530,7 @@ class DockerScheduler:
                 self.distribution_inspect = False  # an engine older than API 1.30
             except TimeoutError:
                 raise ImagePullFailed(f"cannot resolve {ref}: the registry did not answer within "
-                                      f"{self._pull_timeout:g} s") from None
+                                      f"{self._api_timeout:g} s") from None
             except _TRANSLATED as exc:
                 raise _translate(exc, f"resolving {ref}") from None
             else:
@@ -548,7 +549,7 @@ class DockerScheduler:
     @staticmethod
     def _resolve_error(ref: str, status: int, reason: str) -> SchedulerError:
         low = reason.lower()
-        if status in (401, 403) or any(h in low for h in _AUTH_HINTS) and "repository does not exist" not in low:
+        if status in (401, 403) or (any(h in low for h in _AUTH_HINTS) and "repository does not exist" not in low):
             return ImagePullFailed(f"cannot pull {ref}: {reason}")
         if status == 404 or any(h in low for h in _NOT_FOUND_HINTS):
             return ImageNotFound(f"image {ref} not found: {reason}")
