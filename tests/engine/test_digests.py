@@ -101,7 +101,8 @@ def own_registry(tmp_path) -> Iterator[Registry]:
 
 @pytest.fixture
 def removes_images() -> Iterator[list[str]]:
-    """References the platform pulled for a test: removed afterwards (the test's own images)."""
+    """References the platform pulled for a test: removed afterwards (the test's own images). First in a test's
+    arguments, so that it is torn down after `platform`, which removes the containers using them."""
     refs: list[str] = []
     yield refs
     for ref in refs:
@@ -146,8 +147,8 @@ async def replaced(platform, name: str, old_id: str, patience: float = 30.0):
     raise AssertionError(f"no replacement for {old_id[:12]} within {patience:g} s")
 
 
-async def test_a_release_runs_its_digest_whatever_the_tag_names(api, owner, platform, router_client,
-                                                                engine_settings, tmp_path, removes_images):
+async def test_a_release_runs_its_digest_whatever_the_tag_names(removes_images, api, owner, platform, router_client,
+                                                                engine_settings, tmp_path):
     repo = f"127.0.0.1:5000/team-{uuid.uuid4().hex[:8]}/web"
     image = f"{repo}:1"
     name = await new_app(api, owner)
@@ -183,8 +184,8 @@ async def test_a_release_runs_its_digest_whatever_the_tag_names(api, owner, plat
     assert await page(router_client, engine_settings, name) == "content A"
 
 
-async def test_docker_hub_names_resolve_through_the_mirror(api, owner, router_client, engine_settings, tmp_path,
-                                                           removes_images):
+async def test_docker_hub_names_resolve_through_the_mirror(removes_images, api, owner, router_client, engine_settings,
+                                                           tmp_path):
     """With 127.0.0.1:5000 as the engine's Docker Hub mirror, `user/app:latest` resolves offline exactly as it
     would against Docker Hub: a new push under the tag is a new digest."""
     user = f"u{uuid.uuid4().hex[:8]}"
@@ -238,8 +239,8 @@ async def test_a_private_image_in_the_engine_is_no_credential(api, owner, platfo
     assert engine_has(f"{host}/test/private-web@{digest}")
 
 
-async def test_registry_stopped(api, owner, platform, router_client, engine_settings, own_registry, tmp_path,
-                                removes_images):
+async def test_registry_stopped(removes_images, api, owner, platform, router_client, engine_settings, own_registry,
+                                tmp_path):
     """Once the digest is local the release needs no registry: scale-up, restart and replacement work with the
     registry stopped; a new build cannot resolve and is refused with a clear reason."""
     image = f"{own_registry.host}/team/web:1"
@@ -280,8 +281,8 @@ async def collect(platform) -> list[str]:
     return await ctx.reconciler.collect_images()
 
 
-async def test_image_gc_keeps_the_last_releases_and_what_runs(api, owner, platform, own_registry, tmp_path,
-                                                               removes_images):
+async def test_image_gc_keeps_the_last_releases_and_what_runs(removes_images, api, owner, platform, own_registry,
+                                                              tmp_path):
     """After 12 deploys of distinct images the engine holds the last 10 (WORKFLOW_IMAGE_KEEP_RELEASES) plus
     any image a container uses; removals are events in the app's log; tagged images are never touched."""
     name = await new_app(api, owner)
@@ -311,7 +312,7 @@ async def test_image_gc_keeps_the_last_releases_and_what_runs(api, owner, platfo
     assert await collect(platform) == []
 
 
-async def test_image_pull_policy_always_still_pulls(api, owner, platform, own_registry, tmp_path, removes_images):
+async def test_image_pull_policy_always_still_pulls(removes_images, api, owner, platform, own_registry, tmp_path):
     """IMAGE_PULL_POLICY=Always keeps its meaning: every deploy pulls (the release's digest), so with the
     registry stopped a scale-up is refused naming the registry, and what runs keeps running."""
     image = f"{own_registry.host}/team/web:1"
