@@ -3,7 +3,7 @@
 - one autoscaler pass with a CPU rule on every app (`min=max=10`, so nothing scales: the pass is read rules,
   list each app's containers, one-shot stats of all 200, decide), from `workflow_autoscale_pass_duration_seconds`
   in /metrics (its sum grows by one pass's duration per pass; interval 1 s), against the raw floor: the same
-  200 one-shot Engine API stats calls, 8 at a time (the autoscaler's bound), plus the 20 per-app listings;
+  200 one-shot Engine API stats calls, as many at a time as the autoscaler makes, plus the 20 per-app listings;
 - the reconciler's full pass without rules and while the autoscaler runs every second (it must not be delayed).
 
 All containers are removed afterwards (`Platform.close`), also on failure.
@@ -17,8 +17,11 @@ import os
 import re
 import statistics
 import time
+from pathlib import Path
 
 import httpx
+
+from workflow.services.autoscaler import STATS_CONCURRENCY
 
 from .common import Platform, ensure_bench_image, remove_image, report, sh
 from .host import populate, reconcile_passes
@@ -26,7 +29,8 @@ from .host import populate, reconcile_passes
 APPS = int(os.environ.get("BENCH_HOST_APPS", "20"))
 PER_APP = int(os.environ.get("BENCH_HOST_PER_APP", "10"))
 PASSES = 10
-CONCURRENCY = 8  # services/autoscaler.py STATS_CONCURRENCY
+CONCURRENCY = STATS_CONCURRENCY
+CPU_WINDOW = 40.0  # seconds
 
 
 def _histogram(text: str, name: str) -> tuple[float, float]:
@@ -39,12 +43,30 @@ def _histogram(text: str, name: str) -> tuple[float, float]:
     return found["sum"], found["count"]
 
 
+def cpu_seconds(platform: Platform) -> float:
+    """The controller process's user + system CPU time."""
+    assert platform.proc is not None
+    fields = Path(f"/proc/{platform.proc.pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_second(platform: Platform) -> tuple[float, int]:
+    """The controller's CPU use (cores) over CPU_WINDOW seconds with no request, and the autoscaler passes in it."""
+    name = "workflow_autoscale_pass_duration_seconds"
+    _, count0 = _histogram(platform.call("GET", "/metrics").text, name)
+    cpu0, t0 = cpu_seconds(platform), time.monotonic()
+    time.sleep(CPU_WINDOW)
+    cpu, wall = cpu_seconds(platform) - cpu0, time.monotonic() - t0
+    _, count = _histogram(platform.call("GET", "/metrics").text, name)
+    return cpu / wall, int(count - count0)
+
+
 def autoscale_passes(platform: Platform, n: int) -> list[float]:
     """Durations of the next `n` autoscaler passes (a scrape that saw exactly one new pass: its duration)."""
     name = "workflow_autoscale_pass_duration_seconds"
     out: list[float] = []
     total, count = _histogram(platform.call("GET", "/metrics").text, name)
-    deadline = time.monotonic() + 60 + 5 * n
+    deadline = time.monotonic() + 60 + 30 * n  # a pass is ~8 s at 200 containers, more on a loaded machine
     while len(out) < n:
         if time.monotonic() > deadline:
             raise TimeoutError(f"only {len(out)} autoscaler passes seen")
@@ -52,6 +74,9 @@ def autoscale_passes(platform: Platform, n: int) -> list[float]:
         new_total, new_count = _histogram(platform.call("GET", "/metrics").text, name)
         if new_count == count + 1:
             out.append(new_total - total)
+            print(f"    pass {len(out)}: {out[-1] * 1000:.0f} ms", flush=True)
+        elif new_count > count + 1:
+            print(f"    {new_count - count:.0f} passes between two scrapes (not counted)", flush=True)
         total, count = new_total, new_count
     return out
 
@@ -98,12 +123,14 @@ def run() -> dict[str, float]:
             print(f"  {len(running)} containers running after {time.monotonic() - t0:.0f} s", flush=True)
             assert len(running) == total, f"{len(running)} running, wanted {total}"
 
+            idle, _ = cpu_per_second(platform)
             before = reconcile_passes(platform, PASSES)
             rule = {"cmd": {"min": PER_APP, "max": PER_APP, "cpu_percent": 50}}
             for app in apps:
                 platform.call("POST", f"/v2/apps/{app}/settings/", json={"autoscale": rule})
             time.sleep(3)  # every container read once already: the passes measured read each one once
             passes = autoscale_passes(platform, PASSES)
+            busy, busy_passes = cpu_per_second(platform)
             during = reconcile_passes(platform, PASSES)
             raw = [asyncio.run(raw_pass(platform.network, apps)) for _ in range(PASSES)]
             results[f"autoscale pass ({total})"] = report(
@@ -113,6 +140,12 @@ def run() -> dict[str, float]:
                 "reconciler pass while the autoscaler runs every second  vs  the same without rules",
                 during, before, unit="ms")
             results["autoscale pass ms"] = statistics.median(passes) * 1000
+            per_pass = (busy - idle) * CPU_WINDOW / busy_passes
+            print(f"  controller CPU, {CPU_WINDOW:.0f} s without requests: {100 * idle:.1f} % of one core without "
+                  f"rules (reconciler, health monitor), {100 * busy:.1f} % with them "
+                  f"({busy_passes} autoscaler passes): "
+                  f"{1000 * per_pass:.0f} ms of CPU per pass over {total} containers", flush=True)
+            results["autoscale controller CPU ms per pass"] = 1000 * per_pass
             structures = {platform.call("GET", f"/v2/apps/{app}/").json()["structure"]["cmd"] for app in apps}
             assert structures == {PER_APP}, structures  # the rule held every count
             print(f"  controller RSS {platform.rss_kb() / 1024:.0f} MB", flush=True)

@@ -964,9 +964,10 @@ class DockerScheduler:
     # -- statistics
 
     async def _cpu_sample(self, container: Container) -> CpuSample | None:
-        """One-shot stats (`one-shot=true`, API 1.41): one cgroup read, answered at once. Without it
-        `stream=false` waits ~1–2 s for the engine's second sample (measured on dockerd 20.10.24); the
-        autoscaler keeps the previous sample instead. None when the container is gone or not running."""
+        """One-shot stats (`one-shot=true`, API 1.41): the engine's next reading, without a second one. Without
+        it `stream=false` waits for two readings of the engine's 1 s stats collector (1–2 s, dockerd 20.10.24);
+        with it the answer comes at the collector's next tick (0–1 s; at once when the collector was idle).
+        The autoscaler keeps the previous pass's sample instead. None when the container is gone or stopped."""
         try:
             async with asyncio.timeout(self._api_timeout):
                 stats = await self._docker._query_json(

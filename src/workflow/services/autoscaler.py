@@ -36,8 +36,12 @@ from .releases import record_event
 
 log = logging.getLogger("workflow.autoscaler")
 
-FIRST_SAMPLE_GAP = 1.0  # seconds between the two readings of a container seen for the first time
-STATS_CONCURRENCY = 8  # engine stats calls at a time: a pass must not crowd out deploys and the reconciler
+FIRST_SAMPLE_GAP = 1.0  # seconds at least between the two readings of a container seen for the first time
+# Engine stats calls at a time. dockerd 20.10 answers even a one-shot stats call at its stats collector's next
+# tick (once a second; all calls waiting then are answered together): a pass takes about
+# ceil(containers / STATS_CONCURRENCY) seconds, 7 s for 200 (bench/RESULTS.md). 32 of the client's 100
+# connections (aiohttp's default pool): the rest stays free for deploys, the reconciler and the API.
+STATS_CONCURRENCY = 32
 
 
 def _reason(exc: Exception) -> str:
@@ -155,11 +159,12 @@ class Autoscaler:
             self._samples.clear()
             return {}
         scheduler = self.ctx.scheduler
+        started = time.monotonic()
         now = await scheduler.cpu_usage(containers, concurrency=STATS_CONCURRENCY)
         previous = {cid: self._samples[cid] for cid in now if cid in self._samples}
         new = [c for c in containers if c.id in now and c.id not in previous]
         if new:
-            await asyncio.sleep(FIRST_SAMPLE_GAP)
+            await asyncio.sleep(max(0.0, FIRST_SAMPLE_GAP - (time.monotonic() - started)))
             again = await scheduler.cpu_usage(new, concurrency=STATS_CONCURRENCY)
             for cid, sample in again.items():
                 previous[cid] = now[cid]
