@@ -210,3 +210,40 @@ async def test_a_registry_that_never_answers_is_bounded(docker, silent_registry,
         await sched.resolve(f"{silent_registry}/team/web:1")
     assert time.monotonic() - started < 5  # https then http in the fallback: two timeouts at most
     assert "did not answer" in err.value.message or "timed out" in err.value.message
+
+
+@pytest.fixture
+async def engine_without_distribution(tmp_path):
+    """A stand-in for an engine older than API 1.30 (fast unit test): `/distribution/…` is the engine's
+    'page not found'; `/info` reports the real machine's registry settings (127.0.0.0/8 insecure)."""
+
+    async def version(request):
+        return web.json_response({"ApiVersion": "1.29", "Version": "17.05.0-ce"})
+
+    async def info(request):
+        return web.json_response({"RegistryConfig": {"InsecureRegistryCIDRs": ["127.0.0.0/8"], "IndexConfigs": {},
+                                                     "Mirrors": ["http://127.0.0.1:5000/"]}})
+
+    async def not_found(request):
+        return web.json_response({"message": "page not found"}, status=404)
+
+    app = web.Application()
+    app.router.add_get("/version", version)
+    app.router.add_get("/{v}/info", info)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    sock = tmp_path / "engine.sock"
+    await web.UnixSite(runner, str(sock)).start()
+    client = aiodocker.Docker(url=f"unix://{sock}")
+    yield client
+    await client.close()
+    await runner.cleanup()
+
+
+async def test_an_engine_without_the_endpoint_falls_back_to_the_registry(engine_without_distribution):
+    sched = DockerScheduler(engine_without_distribution, network="unused", api_timeout=5)
+    expected = registry_digest("http://127.0.0.1:5000/v2/test/web/manifests/latest")
+    assert await sched.resolve("127.0.0.1:5000/test/web:latest") == expected
+    assert sched.distribution_inspect is False  # asked once; the registry directly from then on
+    assert await sched.resolve("test/web") == expected  # Docker Hub name: the mirror from the engine's info
