@@ -45,3 +45,4 @@ class Context:
     runs: Slots = field(default_factory=Slots)  # `deis run` containers per app
     follows: Slots = field(default_factory=Slots)  # `logs?follow=true` streams per user
     logins: FailureThrottle | None = None  # failed logins per username and per client address
+    user_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # registrations and administrator changes

@@ -88,6 +88,17 @@ LenientUser = Annotated[User | None, Depends(lenient_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+def client_address(request: Request, settings) -> str:
+    """Who is asking, for throttling. Behind the platform's nginx (on the owner-only unix socket) that is
+    `X-Real-IP`, which nginx always sets to the peer (trusted proxies resolved) — a client's own
+    X-Forwarded-For or X-Real-IP cannot choose it. Without the router: the peer address."""
+    if settings.router_enabled:
+        real = request.headers.get("x-real-ip")
+        if real:
+            return real
+    return request.client.host if request.client else "unknown"
+
+
 def require_admin(user: User) -> None:
     if not user.is_superuser:
         raise PermissionDenied()

@@ -7,6 +7,7 @@ from typing import Any
 
 class WorkflowError(Exception):
     status_code = 400
+    headers: dict[str, str] | None = None  # extra response headers
 
     def __init__(self, body: Any, status_code: int | None = None):
         super().__init__(str(body))
@@ -65,6 +66,14 @@ class Conflict(WorkflowError):
 class Unprocessable(WorkflowError):
     def __init__(self, detail: str):
         super().__init__({"detail": detail}, 422)
+
+
+class Throttled(WorkflowError):
+    """Too many attempts: 429 with DRF's message and a `Retry-After` header."""
+
+    def __init__(self, wait: int):
+        super().__init__({"detail": f"Request was throttled. Expected available in {wait} seconds."}, 429)
+        self.headers = {"Retry-After": str(wait)}
 
 
 class ServiceUnavailable(WorkflowError):

@@ -72,5 +72,13 @@ class FailureThrottle:
         while len(self._failures) > self.max_keys:
             self._failures.popitem(last=False)
 
+    def forgive(self, key: str) -> None:
+        """Take back the newest failure of `key` (an attempt counted in advance that succeeded)."""
+        times = self._failures.get(key)
+        if times:
+            times.pop()
+            if not times:
+                del self._failures[key]
+
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)

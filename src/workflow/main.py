@@ -17,7 +17,7 @@ from .context import Context
 from .db import make_engine, make_sessionmaker
 from .metrics import MetricsMiddleware
 from .metrics import router as metrics_router
-from .security import Cipher
+from .security import Cipher, set_hash_workers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        set_hash_workers(settings.password_hash_workers)
         engine = make_engine(settings.database_url)
         ctx = Context(settings=settings, sessions=make_sessionmaker(engine),
                       cipher=Cipher(settings.ensure_secret_key()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import (
@@ -43,6 +43,22 @@ async def user_by_name(session: AsyncSession, username: str) -> User | None:
 async def any_superuser(session: AsyncSession) -> bool:
     found = await session.scalar(select(User.id).where(User.is_superuser.is_(True), User.is_active.is_(True)))
     return found is not None
+
+
+async def count_users(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(User)) or 0
+
+
+async def count_active_admins(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(User).where(
+        User.is_superuser.is_(True), User.is_active.is_(True))) or 0
+
+
+async def lock_users(session: AsyncSession) -> None:
+    """On PostgreSQL, a transaction lock that serialises changes to who is an administrator across
+    processes too (within one process the caller also holds an asyncio lock; SQLite writes are serial)."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(7146811)"))
 
 
 def users_query():

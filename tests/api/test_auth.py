@@ -74,9 +74,13 @@ async def test_later_users_are_not_admins_even_if_they_ask(client, admin):
     assert r.json()["email"] == "" and r.json()["first_name"] == "" and r.json()["last_name"] == ""
 
 
-async def test_first_registration_after_all_admins_removed_is_admin_again(client, admin, alice):
-    r = await client.delete("/v2/admin/perms/admin", headers=admin[1])
-    assert r.status_code == 204
+async def test_first_registration_of_an_empty_platform_is_admin_again(client, admin, alice):
+    """The first-user rule holds for an empty user table only: no registration takes over a platform whose
+    administrators went away; once every user has cancelled, the next one is the first again."""
+    assert (await client.delete("/v2/admin/perms/admin", headers=admin[1])).status_code == 409
+    assert (await client.delete("/v2/auth/cancel/", headers=admin[1])).status_code == 409  # alice remains
+    assert (await client.delete("/v2/auth/cancel/", headers=alice[1])).status_code == 204
+    assert (await client.delete("/v2/auth/cancel/", headers=admin[1])).status_code == 204  # the last user
     r = await client.post("/v2/auth/register/", json={"username": "heir", "password": "pw"})
     assert r.json()["is_superuser"] is True
     r = await client.post("/v2/auth/register/", json={"username": "later", "password": "pw"})
@@ -330,9 +334,18 @@ async def test_admin_regenerates_another_users_token(client, admin, alice):
     assert (await client.get("/v2/auth/whoami/", headers=admin[1])).status_code == 200
 
 
-@pytest.mark.parametrize("payload", [{"all": True}, {"all": False}, {"all": None}])
-async def test_admin_regenerates_all_tokens(client, admin, alice, bob, payload):
+@pytest.mark.parametrize("payload", [{"all": False}, {"all": None}])
+async def test_all_false_or_null_regenerates_only_the_callers_token(client, admin, alice, payload):
+    """Upstream took the key's presence for `all` (issue 18): false or null is one's own token only."""
     r = await client.post("/v2/auth/tokens/", json=payload, headers=admin[1])
+    assert r.status_code == 200
+    assert (await client.get("/v2/auth/whoami/", headers=admin[1])).status_code == 401
+    assert (await client.get("/v2/auth/whoami/", headers=auth_of(r.json()["token"]))).status_code == 200
+    assert (await client.get("/v2/auth/whoami/", headers=alice[1])).status_code == 200
+
+
+async def test_admin_regenerates_all_tokens(client, admin, alice, bob):
+    r = await client.post("/v2/auth/tokens/", json={"all": True}, headers=admin[1])
     assert r.status_code == 200
     assert r.content == b'""'
     assert r.json() == ""

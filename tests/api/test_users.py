@@ -108,11 +108,21 @@ async def test_admin_grant_and_revoke(client, app, admin, alice, bob):
     assert [a["username"] for a in r.json()["results"]] == ["admin"]
 
 
-async def test_admin_may_revoke_self(client, app, admin, alice):
+async def test_admin_may_revoke_self_while_another_admin_remains(client, app, admin, alice):
+    assert (await client.post("/v2/admin/perms/", json={"username": "alice"}, headers=admin[1])).status_code == 201
     r = await client.delete("/v2/admin/perms/admin", headers=admin[1])
     assert r.status_code == 204
     assert await flags(app, "admin") == (False, False)
     assert (await client.get("/v2/admin/perms/", headers=admin[1])).status_code == 403
+
+
+async def test_the_last_admin_cannot_be_revoked(client, app, admin, alice):
+    """Upstream let the last admin go, leaving a platform nobody administers (issue 18): 409."""
+    r = await client.delete("/v2/admin/perms/admin", headers=admin[1])
+    assert r.status_code == 409
+    assert r.json() == {"detail": "admin is the last administrator: make another user an administrator first "
+                                  "(the last user of all may cancel their account)"}
+    assert await flags(app, "admin") == (True, True)
 
 
 async def test_admin_perms_non_admin_forbidden(client, app, alice, bob):

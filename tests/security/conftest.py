@@ -28,8 +28,8 @@ from tests.engine.conftest import (  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-async def mallory(api) -> dict[str, str]:
-    """The hostile tenant: an ordinary signed-in user."""
+async def mallory(api, owner) -> dict[str, str]:
+    """The hostile tenant: an ordinary signed-in user (`owner` registered first is the administrator)."""
     _, auth = await register(api, "mallory")
     return auth
 

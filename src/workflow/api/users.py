@@ -6,7 +6,7 @@ from fastapi import Body, Request
 from fastapi.responses import Response
 
 from .. import repositories as repo
-from ..deps import CurrentUser, SessionDep, require_admin
+from ..deps import CtxDep, CurrentUser, SessionDep, require_admin
 from ..schemas import AdminOut, Page, UsernameIn, UserOut
 from ..services import users
 from .body import data_of
@@ -36,14 +36,14 @@ async def list_admins(request: Request, session: SessionDep, user: CurrentUser):
 
 @router.post("/admin/perms/", status_code=201, response_class=Response, operation_id="admins_grant",
              responses={201: {"description": "granted (empty body)"}})
-async def grant_admin(session: SessionDep, user: CurrentUser, body: UsernameIn | None = Body(None)):
+async def grant_admin(session: SessionDep, ctx: CtxDep, user: CurrentUser, body: UsernameIn | None = Body(None)):
     """Make a user an administrator."""
-    await users.set_admin(session, user, data_of(body).get("username"), True)
+    await users.set_admin(session, ctx, user, data_of(body).get("username"), True)
     return empty(201)
 
 
 @router.delete("/admin/perms/{username}", status_code=204, response_class=Response, operation_id="admins_revoke")
-async def revoke_admin(username: str, session: SessionDep, user: CurrentUser):
-    """Take administrator rights away from a user."""
-    await users.set_admin(session, user, username, False)
+async def revoke_admin(username: str, session: SessionDep, ctx: CtxDep, user: CurrentUser):
+    """Take administrator rights away from a user (never from the last one while other users remain: 409)."""
+    await users.set_admin(session, ctx, user, username, False)
     return Response(status_code=204)

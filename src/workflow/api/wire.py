@@ -209,8 +209,8 @@ class WireMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def error_response(status: int, body: Any) -> Response:
-    headers = dict(VERSION_HEADERS)
+def error_response(status: int, body: Any, extra_headers: dict[str, str] | None = None) -> Response:
+    headers = {**VERSION_HEADERS, **(extra_headers or {})}
     if status == 401:
         headers["WWW-Authenticate"] = "Token"
     return JSONResponse(body, status_code=status, headers=headers)
@@ -245,7 +245,7 @@ def _validation_body(exc: RequestValidationError) -> tuple[int, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(WorkflowError)
     async def _workflow_error(_request: Request, exc: WorkflowError) -> Response:
-        return error_response(exc.status_code, exc.body)
+        return error_response(exc.status_code, exc.body, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
