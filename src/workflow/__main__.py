@@ -15,10 +15,11 @@ cli.add_typer(db_cli, name="db")
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply the Alembic migrations."""
+    from .files import private_data_dir
     from .migrate import upgrade
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(settings)
     upgrade(settings.database_url, revision)
 
 

@@ -81,7 +81,11 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.data_dir / "secret_key"
         if path.exists():
-            self.secret_key = path.read_text().strip()
+            key = path.read_text().strip()
+            if not key:  # a truncated file would silently key every stored secret on ""
+                raise ValueError(f"the secret key file {path} is empty: restore it from a backup (or remove it to "
+                                 f"generate a new key; stored registry passwords and tokens are then lost)")
+            self.secret_key = key
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             key = secrets.token_urlsafe(48)

@@ -89,6 +89,15 @@ def route_label(scope: Scope) -> str:
     return path.rstrip("/") or "/"
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(scope: Scope) -> str:
+    """The request method, any other one folded into `other`: clients choose it, labels must stay few."""
+    method = scope.get("method", "")
+    return method if method in KNOWN_METHODS else "other"
+
+
 class MetricsMiddleware:
     """Pure ASGI: counts each HTTP request by method, route template and status, with its latency."""
 
@@ -107,9 +116,9 @@ class MetricsMiddleware:
             if recorded:
                 return
             recorded = True
-            route = route_label(scope)
-            HTTP_REQUESTS.labels(method=scope["method"], route=route, status=str(status)).inc()
-            HTTP_LATENCY.labels(method=scope["method"], route=route).observe(time.perf_counter() - start)
+            route, method = route_label(scope), method_label(scope)
+            HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+            HTTP_LATENCY.labels(method=method, route=route).observe(time.perf_counter() - start)
 
         async def send_and_record(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -148,7 +157,9 @@ router = APIRouter(include_in_schema=False)
 
 def scraper_token_matches(authorization: str | None, expected: str) -> bool:
     scheme, _, token = (authorization or "").partition(" ")
-    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), expected)
+    # compared as bytes: compare_digest refuses non-ASCII str (that was a 500)
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
+                                                                                 expected.encode())
 
 
 @router.get("/metrics")

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
+from .images import HOSTNAME_TEXT, valid_registry_host
 from .procfile import PROC_TYPE_RE
 from .validation import loads_json
 
@@ -169,6 +170,9 @@ def validate(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 if not KEY_RE.match(key):
                     raise ConfigError("registry", KEY_TEXT)
             value = {k.lower(): v for k, v in value.items()}
+            hostname = value.get("hostname")
+            if hostname is not None and not (isinstance(hostname, str) and valid_registry_host(hostname)):
+                raise ConfigError("registry", HOSTNAME_TEXT)
         elif field == "healthcheck":
             if any(k in value for k in ("livenessProbe", "readinessProbe")):
                 value = {"web/cmd": value}

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import repositories as repo
 from ..domain.autoscale import rule_problem
 from ..domain.validation import loads_json
-from ..errors import Conflict, FieldErrors, NotFound, Unprocessable
+from ..errors import Conflict, FieldErrors, NotFound, PermissionDenied, Unprocessable
 from ..models import TLS, App, AppSettings, User
 from .routing import commit_and_sync
 
@@ -145,6 +145,10 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
     if data.get("whitelist") is not None:
         whitelist = _addresses(errors, "whitelist", data["whitelist"])
         if whitelist is not None:
+            removed = set(previous.whitelist or []) - set(whitelist)
+            if removed and not (user.is_superuser or app.owner == user.username):
+                # DELETE /whitelist/ is the owner's (and admins'): replacing the list must not get around it.
+                raise PermissionDenied()
             changes["whitelist"] = whitelist
     objects: dict[str, dict] = {}
     for field in ("autoscale", "label"):
