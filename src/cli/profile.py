@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from cli.errors import CLIError
 
 DEFAULT_LIMIT = 100
-_PATH_RE = re.compile(r"^.*[/\\].+\.json$")
+_PATH_RE = re.compile(r".*[/\\].+\.json")
 
 # Set by the root command from `-c/--config`; None means "not given".
 config_option: str | None = None
@@ -28,7 +28,7 @@ def home() -> str:
 def profile_path(config: str | None = None) -> str:
     """The file the profile lives in, per the precedence rules above."""
     value = config if config else (config_option or os.environ.get("DEIS_PROFILE") or "client")
-    if _PATH_RE.match(value):
+    if _PATH_RE.fullmatch(value):
         return value
     return os.path.join(home(), ".deis", value + ".json")
 

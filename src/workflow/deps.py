@@ -18,7 +18,7 @@ from .errors import DatabaseUnavailable, NotAuthenticated, NotFound, PermissionD
 from .models import App, User
 from .security import digests_match, token_digest
 
-APP_ID = re.compile(r"^[a-z0-9-]+$")
+APP_ID = re.compile(r"[a-z0-9-]+")
 
 # Declared so the OpenAPI schema (and Swagger UI's "Authorize") knows `Authorization: token <key>`.
 token_scheme = APIKeyHeader(name="Authorization", auto_error=False,
@@ -111,7 +111,7 @@ async def can_use_app(session: AsyncSession, app: App, user: User) -> bool:
 
 async def get_app(id: str, user: CurrentUser, session: SessionDep) -> App:
     """The app in the path, loaded and permission-checked (owner, collaborator or admin)."""
-    app = await repo.app_by_id(session, id) if APP_ID.match(id) else None
+    app = await repo.app_by_id(session, id) if APP_ID.fullmatch(id) else None
     if app is None:
         raise NotFound("App")
     if not await can_use_app(session, app, user):

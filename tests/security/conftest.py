@@ -6,7 +6,9 @@ change afterwards. The engine fixtures are the ones of tests/engine."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -72,3 +74,46 @@ async def served(platform, engine_settings) -> AsyncIterator[None]:
 
 def api_host(settings) -> dict[str, str]:
     return {"Host": f"deis.{settings.domain}"}
+
+
+# --- two ordinary tenants (tenant-routing's tests) --------------------------------------------------------------
+
+@dataclass
+class Tenant:
+    username: str
+    auth: dict[str, str]
+    app: str | None = None
+
+
+@pytest.fixture
+async def tenants(api) -> tuple[Tenant, Tenant]:
+    """(mallory, victim): two ordinary users (an operator registered first is the administrator); the
+    victim has a deployed app."""
+    await register(api, "operator")
+    mallory = Tenant(*await register(api, "mallory"))
+    victim = Tenant(*await register(api, "victim"))
+    victim.app = await deployed_app(api, victim.auth)
+    return mallory, victim
+
+
+def assert_deis_error(response: httpx.Response, status: int, *fields: str) -> dict:
+    """A clear 4xx in the Deis shapes: `{"detail": ...}` or `{"<field>": ["msg", ...]}`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert isinstance(body, dict) and body, body
+    if fields:
+        for name in fields:
+            assert isinstance(body.get(name), list) and all(isinstance(m, str) and m for m in body[name]), body
+    else:
+        assert isinstance(body.get("detail"), str) and body["detail"], body
+    return body
+
+
+async def assert_unharmed(api: httpx.AsyncClient, router_client: httpx.AsyncClient, settings, victim: Tenant) -> None:
+    """The victim's app serves through the router and takes a routing change (a new custom domain) live."""
+    r = await router_client.get("/", headers=host_of(victim.app, settings))
+    assert r.status_code == 200, r.text
+    domain = f"d{uuid.uuid4().hex[:8]}.{victim.app}.example.org"
+    r = await api.post(f"/v2/apps/{victim.app}/domains/", json={"domain": domain}, headers=victim.auth)
+    assert r.status_code == 201, r.text
+    assert (await router_client.get("/", headers={"Host": domain})).status_code == 200

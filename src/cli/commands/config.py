@@ -13,7 +13,7 @@ from cli.commands._common import JSON, app_session, read_file
 from cli.errors import CLIError
 
 # The Go CLI's pattern, `[A-z]` included (it also admits `[\]^_` and backtick).
-_VAR_RE = re.compile(r"^([A-z_]+[A-z0-9_]*)=([\s\S]*)$")
+_VAR_RE = re.compile(r"([A-z_]+[A-z0-9_]*)=([\s\S]*)")
 _HEALTHCHECK_NOTICE = (
     "Hey there! We've noticed that you're using 'deis config:set HEALTHCHECK_URL'\n"
     "to set up healthchecks. This functionality has been deprecated. In the future, please use\n"
@@ -25,7 +25,7 @@ def parse_vars(items: list[str]) -> dict[str, str]:
     for item in items:
         if not item or item.startswith("#"):
             continue
-        match = _VAR_RE.match(item)
+        match = _VAR_RE.fullmatch(item)
         if not match:
             raise CLIError(f"'{item}' does not match the pattern 'key=var', ex: MODE=test\n")
         values[match.group(1)] = match.group(2)

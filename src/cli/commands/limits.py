@@ -12,14 +12,14 @@ from cli.errors import CLIError
 
 _MEM = r"[0-9]+[bkmgBKMG]{1,2}|0"
 _CPU = r"[0-9.]{1,5}m?"
-_LIMIT_RE = re.compile(rf"^([a-z0-9]+(?:-[a-z0-9]+)*)=((?:{_MEM}|{_CPU})(?:/(?:{_MEM}|{_CPU}))?)$")
+_LIMIT_RE = re.compile(rf"([a-z0-9]+(?:-[a-z0-9]+)*)=((?:{_MEM}|{_CPU})(?:/(?:{_MEM}|{_CPU}))?)")
 
 
 
 def parse_limits(items: list[str]) -> dict[str, str]:
     limits: dict[str, str] = {}
     for item in items:
-        match = _LIMIT_RE.match(item)
+        match = _LIMIT_RE.fullmatch(item)
         if not match:
             raise CLIError(
                 f"Error parsing limit {item}: {item} doesn't fit format type=#unit or type=#\n"

@@ -9,7 +9,7 @@ from cli.client import Client
 from cli.commands._common import JSON, Timer, app_session, drink
 from cli.errors import CLIError
 
-_SCALE_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)=([0-9]+)$")
+_SCALE_RE = re.compile(r"([a-z0-9]+(?:-[a-z0-9]+)*)=([0-9]+)")
 _POD_SUFFIX_RE = re.compile(r"[0-9]{8,10}-[a-z0-9]{5}$")
 
 
@@ -41,7 +41,7 @@ def list_(app: str | None = None, json_: bool = False) -> None:
 def parse_targets(targets: list[str]) -> dict[str, int]:
     result: dict[str, int] = {}
     for target in targets:
-        match = _SCALE_RE.match(target)
+        match = _SCALE_RE.fullmatch(target)
         if not match:
             raise CLIError(f"'{target}' does not match the pattern 'type=num', ex: web=2\n")
         result[match.group(1)] = int(match.group(2))

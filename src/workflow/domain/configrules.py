@@ -12,12 +12,13 @@ from .procfile import PROC_TYPE_RE
 from .validation import loads_json
 
 FIELDS = ("values", "memory", "cpu", "tags", "registry", "healthcheck")
-KEY_RE = re.compile(r"^[a-z_]+[a-z0-9_]*$", re.IGNORECASE)
-MEMORY_RE = re.compile(r"^(([0-9]+(MB|KB|GB|[BKMG])|0)(/([0-9]+(MB|KB|GB|[BKMG])))?)$", re.IGNORECASE)
-CPU_RE = re.compile(r"^(([-+]?[0-9]*\.?[0-9]+[m]?)(/([-+]?[0-9]*\.?[0-9]+[m]?))?)$")
-TAG_NAME_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-TAG_VALUE_RE = re.compile(r"^(?:[a-zA-Z\d][-\.\w]{0,61})?[a-zA-Z\d]$")
-DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+KEY_RE = re.compile(r"[a-z_]+[a-z0-9_]*", re.IGNORECASE)
+MEMORY_RE = re.compile(r"(([0-9]+(MB|KB|GB|[BKMG])|0)(/([0-9]+(MB|KB|GB|[BKMG])))?)", re.IGNORECASE)
+CPU_RE = re.compile(r"(([-+]?[0-9]*\.?[0-9]+[m]?)(/([-+]?[0-9]*\.?[0-9]+[m]?))?)")
+TAG_NAME_RE = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+TAG_VALUE_RE = re.compile(r"(?:[a-zA-Z\d][-\.\w]{0,61})?[a-zA-Z\d]")
+DIGITS_RE = re.compile(r"[0-9]{1,9}")  # not str.isdigit(): it accepts "²", which int() refuses
+DNS_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 PROBE_INTS = ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold")
 HEALTHCHECK_DEFAULTS = {"HEALTHCHECK_INITIAL_DELAY": ("initialDelaySeconds", 50),
                         "HEALTHCHECK_TIMEOUT": ("timeoutSeconds", 50),
@@ -56,13 +57,13 @@ def as_object(field: str, value: Any) -> dict[str, Any]:
 
 def _check_values(values: dict[str, Any]) -> None:
     for key, value in values.items():
-        if not KEY_RE.match(key):
+        if not KEY_RE.fullmatch(key):
             raise ConfigError("values", KEY_TEXT)
         if value is None:
             continue
         text = str(value)
         if key == "PORT":
-            if not text.isdigit():
+            if not DIGITS_RE.fullmatch(text):
                 raise ConfigError("values", "PORT can only be a numeric value")
             if not 1 <= int(text) <= 65535:
                 raise ConfigError("values", "PORT needs to be between 1 and 65535")
@@ -74,7 +75,7 @@ def _check_values(values: dict[str, Any]) -> None:
             if parsed.scheme or parsed.netloc or parsed.query or parsed.params or parsed.fragment:
                 raise ConfigError("values", "HEALTHCHECK_URL can only be a URI path (such as /healthz) that does "
                                             "not contain other things such as query params")
-        elif key.startswith("HEALTHCHECK_") and not text.isdigit():
+        elif key.startswith("HEALTHCHECK_") and not DIGITS_RE.fullmatch(text):
             raise ConfigError("values", f"{key} can only be a numeric value")
 
 
@@ -84,9 +85,9 @@ def _check_limits(field: str, limits: dict[str, Any]) -> None:
             if field == "memory" else
             "CPU limit format: <value> or <value>/<value>, where value must be a numeric")
     for key, value in limits.items():
-        if not PROC_TYPE_RE.match(key):
+        if not PROC_TYPE_RE.fullmatch(key):
             raise ConfigError(field, PROC_TEXT)
-        if value is not None and not pattern.match(str(value)):
+        if value is not None and not pattern.fullmatch(str(value)):
             raise ConfigError(field, text)
 
 
@@ -96,11 +97,11 @@ def _check_tags(tags: dict[str, Any]) -> None:
         if prefix:
             if len(prefix) > 253:
                 raise ConfigError("tags", "Tag key prefixes must 253 characters or less.")
-            if not all(DNS_LABEL_RE.match(label) for label in prefix.split(".")):
+            if not all(DNS_LABEL_RE.fullmatch(label) for label in prefix.split(".")):
                 raise ConfigError("tags", "Tag key prefixes must be DNS subdomains.")
-        if not TAG_NAME_RE.match(name):
+        if not TAG_NAME_RE.fullmatch(name):
             raise ConfigError("tags", 'Tag keys must be alphanumeric or "-_.", and 1-63 characters.')
-        if value is not None and str(value) != "" and not TAG_VALUE_RE.match(str(value)):
+        if value is not None and str(value) != "" and not TAG_VALUE_RE.fullmatch(str(value)):
             raise ConfigError("tags", 'Tag values must be alphanumeric or "-_.", and 1-63 characters.')
 
 
@@ -134,7 +135,7 @@ def _probe_error(probe: Any) -> str | None:
 
 def _check_healthcheck(healthcheck: dict[str, Any]) -> None:
     for proc_type, probes in healthcheck.items():
-        if proc_type != "web/cmd" and not PROC_TYPE_RE.match(proc_type):
+        if proc_type != "web/cmd" and not PROC_TYPE_RE.fullmatch(proc_type):
             raise ConfigError("healthcheck", PROC_TEXT)
         if probes is None:
             continue
@@ -167,7 +168,7 @@ def validate(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             _check_tags(value)
         elif field == "registry":
             for key in value:
-                if not KEY_RE.match(key):
+                if not KEY_RE.fullmatch(key):
                     raise ConfigError("registry", KEY_TEXT)
             value = {k.lower(): v for k, v in value.items()}
             hostname = value.get("hostname")

@@ -22,8 +22,8 @@ HASH_DIGITS = 10
 
 _TYPE = r"[a-z0-9]+(?:-[a-z0-9]+)*"  # spec §4.7
 _TAIL = r"(?P<hash>[0-9]{8,10})-(?P<suffix>[a-z0-9]{5})"  # the CLI accepts 8-10 digits
-_SHORT_RE = re.compile(rf"^(?P<type>{_TYPE})-{_TAIL}$")
-_VERSION_RE = re.compile(r"^v([0-9]+)$")
+_SHORT_RE = re.compile(rf"(?P<type>{_TYPE})-{_TAIL}")
+_VERSION_RE = re.compile(r"v([0-9]+)")
 
 
 class PodName(NamedTuple):
@@ -40,7 +40,7 @@ def version_label(version: int) -> str:
 
 def parse_version(label: str) -> int | None:
     """`v3` -> 3; anything else -> None."""
-    m = _VERSION_RE.match(label or "")
+    m = _VERSION_RE.fullmatch(label or "")
     return int(m.group(1)) if m else None
 
 
@@ -72,11 +72,11 @@ def parse_pod_name(name: str, app: str | None = None) -> PodName | None:
     if app is not None:
         if not name.startswith(app + "-"):
             return None
-        m = _SHORT_RE.match(name[len(app) + 1 :])
+        m = _SHORT_RE.fullmatch(name[len(app) + 1 :])
         if m is None:
             return None
         return PodName(app, m["type"], m["hash"], m["suffix"])
-    m = re.match(rf"^(?P<app>.+)-(?P<type>[a-z0-9]+)-{_TAIL}$", name)
+    m = re.fullmatch(rf"(?P<app>.+)-(?P<type>[a-z0-9]+)-{_TAIL}", name)
     if m is None:
         return None
     return PodName(m["app"], m["type"], m["hash"], m["suffix"])
@@ -84,7 +84,7 @@ def parse_pod_name(name: str, app: str | None = None) -> PodName | None:
 
 def parse_short_pod_name(name: str) -> tuple[str, str, str] | None:
     """`<type>-<digits>-<suffix>` -> (type, hash, suffix); None for any other shape."""
-    m = _SHORT_RE.match(name)
+    m = _SHORT_RE.fullmatch(name)
     return (m["type"], m["hash"], m["suffix"]) if m else None
 
 

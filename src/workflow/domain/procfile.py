@@ -7,8 +7,12 @@ from typing import Any
 
 from .validation import loads_json
 
-PROC_TYPE_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+PROC_TYPE_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 ROUTABLE_TYPES = ("web", "cmd")
+# `deis run` containers carry the type `run` (services/deploy.py RUN_TYPE); they are hidden from `ps`, never
+# converged and never retired, so a procfile type of that name would be scaled and never stopped.
+RESERVED_TYPES = ("run",)
+RESERVED_TEXT = "The process type run is reserved for one-off `deis run` containers"
 MAX_SCALE = 2**31 - 1  # upstream's ceiling: a Kubernetes replica count is an int32
 
 
@@ -29,8 +33,10 @@ def parse_procfile(value: Any) -> dict[str, str]:
         raise ProcfileError("Procfile must be a JSON object")
     procfile: dict[str, str] = {}
     for proc_type, command in value.items():
-        if not isinstance(proc_type, str) or not PROC_TYPE_RE.match(proc_type):
+        if not isinstance(proc_type, str) or not PROC_TYPE_RE.fullmatch(proc_type):
             raise ProcfileError("Process types can only contain lowercase alphanumeric characters")
+        if proc_type in RESERVED_TYPES:
+            raise ProcfileError(RESERVED_TEXT)
         if command is None or (isinstance(command, str) and not command.strip()):
             raise ProcfileError("Command can't be empty for process type")
         if not isinstance(command, str):
@@ -75,6 +81,8 @@ def parse_scale(body: dict[str, Any]) -> dict[str, int]:
     """`{"web": 3, "worker": "2"}` → ints, with upstream's error texts (without the prefix)."""
     result: dict[str, int] = {}
     for proc_type, raw in body.items():
+        if proc_type in RESERVED_TYPES:
+            raise ProcfileError(RESERVED_TEXT)
         try:
             count = int(raw)
         except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: JSON's Infinity

@@ -11,8 +11,12 @@ BLANK = "This field may not be blank."
 NOT_A_STRING = "Not a valid string."
 USERNAME_TEXT = ("Enter a valid username. This value may contain only letters, numbers and @/./+/-/_ "
                  "characters.")
-USERNAME_RE = re.compile(r"^[\w.@+-]+$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+USERNAME_RE = re.compile(r"[\w.@+-]+")
+# A key id is the key's comment (`user@host`, spaces allowed), used in URL paths: no control characters
+# (a newline), no slash.
+KEY_ID_RE = re.compile(r"[^\x00-\x1f\x7f/]+")
+KEY_ID_TEXT = "Key ids cannot contain control characters or slashes."
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def valid_unicode(value: Any) -> bool:
@@ -68,8 +72,8 @@ def optional_string(errors: dict[str, list[str]], data: dict[str, Any], field: s
 
 
 def username_errors(username: str) -> list[str]:
-    return [] if USERNAME_RE.match(username) else [USERNAME_TEXT]
+    return [] if USERNAME_RE.fullmatch(username) else [USERNAME_TEXT]
 
 
 def email_valid(email: str) -> bool:
-    return bool(EMAIL_RE.match(email))
+    return bool(EMAIL_RE.fullmatch(email))

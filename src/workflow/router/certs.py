@@ -16,7 +16,7 @@ from pathlib import Path
 
 from workflow.router.table import CertFiles, InvalidRoute
 
-_NAME_RE = re.compile(r"^[a-z0-9-]{1,64}$")
+_NAME_RE = re.compile(r"[a-z0-9-]{1,64}")
 
 
 def _write(path: Path, data: str, mode: int) -> None:
@@ -44,7 +44,7 @@ async def store_certificate(
     directory: str | os.PathLike[str], name: str, certificate: str, key: str
 ) -> CertFiles:
     """Write a PEM certificate chain and key under `directory` (idempotent); returns their paths."""
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise InvalidRoute(f"Certificate name {name!r} is not valid")
     return await asyncio.to_thread(_store, Path(directory), name, certificate, key)
 

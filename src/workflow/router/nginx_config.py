@@ -46,8 +46,8 @@ MAINTENANCE_PAGE = (
 )
 NO_CONTAINERS_TEXT = "No containers of this app are running.\\n"
 
-_HOST_RE = re.compile(r"^(\*\.)?[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})*$")
-_APP_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_HOST_RE = re.compile(r"(\*\.)?[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})*")
+_APP_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _UNSAFE_PATH_CHARS = set('"\\$\n\r\0{};\'')
 _API_NAME_PATTERNS = ('"~^[0-9.]+$"', '"~^\\[[0-9a-f:.]+\\]$"')
 
@@ -73,7 +73,7 @@ def normalize_host(host: str) -> str:
         except idna.IDNAError as exc:
             raise InvalidRoute(f"Host {host!r} is not a valid host name: {exc}") from exc
     ace = ("*." if wildcard else "") + ".".join(labels)
-    if len(ace) > 253 or not _HOST_RE.match(ace):
+    if len(ace) > 253 or not _HOST_RE.fullmatch(ace):
         raise InvalidRoute(f"Host {host!r} is not a valid host name")
     return ace
 
@@ -92,6 +92,8 @@ def _upstream(app: str, address: str) -> str:
 
 def _network(what: str, address: str) -> str:
     try:
+        if "%" in address:  # an IPv6 zone id: Python keeps it in str(), nginx's geo block refuses it
+            raise ValueError("zone ids are not allowed")
         return str(ipaddress.ip_network(address.strip(), strict=False))
     except ValueError as exc:
         raise InvalidRoute(f"{what}: {address!r} is not an IP address or network") from exc
@@ -158,7 +160,7 @@ def _routes(table: RouteTable, reserved: set[str]) -> list[_Route]:
     seen_apps: set[str] = set()
     routes = []
     for route in table.routes:
-        if not _APP_RE.match(route.app) or len(route.app) > 63:
+        if not _APP_RE.fullmatch(route.app) or len(route.app) > 63:
             raise InvalidRoute(f"App id {route.app!r} is not valid")
         if route.app in seen_apps:
             raise InvalidRoute(f"App {route.app} appears twice in the route table")

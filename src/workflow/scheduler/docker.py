@@ -140,7 +140,7 @@ def _parse_time(value: str | None) -> datetime | None:
     """Engine RFC 3339 (nanoseconds) -> aware UTC datetime; the zero time -> None."""
     if not value or value.startswith("0001-01-01"):
         return None
-    m = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$", value)
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})", value)
     if m is None:
         return None
     frac = (m.group(2) or "0")[:6].ljust(6, "0")

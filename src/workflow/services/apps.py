@@ -15,7 +15,7 @@ from ..models import TLS, App, AppSettings, Config, Domain, Release, User, utcno
 from .routing import commit_and_sync
 from .serial import app_work
 
-APP_ID_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
+APP_ID_RE = re.compile(r"[a-z]([a-z0-9-]*[a-z0-9])?")
 APP_ID_TEXT = ("App name must start with an alphabetic character, cannot end with a hyphen and can only "
                "contain a-z (lowercase), 0-9 and hyphens.")
 
@@ -27,7 +27,7 @@ def validate_app_id(value: Any, settings: Settings) -> str:
         raise FieldErrors.one("id", "Not a valid string.")
     if len(value) > 63:
         raise FieldErrors.one("id", "Ensure this field has no more than 63 characters.")
-    if not APP_ID_RE.match(value):
+    if not APP_ID_RE.fullmatch(value):
         raise FieldErrors.one("id", APP_ID_TEXT)
     if value in settings.reserved:
         raise FieldErrors.one("id", f"{value} is a reserved name.")

@@ -41,8 +41,11 @@ def _bool(errors: dict[str, list[str]], field: str, value: Any) -> bool | None:
 
 
 def address_valid(value: Any) -> bool:
-    """An IPv4/IPv6 address, network (`10.0.0.0/8`) or interface (`10.0.0.1/8`)."""
-    if not isinstance(value, str):
+    """An IPv4/IPv6 address, network (`10.0.0.0/8`) or interface (`10.0.0.1/8`).
+
+    No IPv6 zone id (`fe80::1%eth0`): Python accepts one, nginx's `geo` block does not, and it names an
+    interface of the server, not a client."""
+    if not isinstance(value, str) or "%" in value or value != value.strip():
         return False
     for parse in (ipaddress.ip_address, ipaddress.ip_network, ipaddress.ip_interface):
         try:

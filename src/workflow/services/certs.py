@@ -25,7 +25,7 @@ from ..models import Certificate, Domain, User, utcnow
 from .perms import may_use
 from .routing import commit_and_sync
 
-NAME_RE = re.compile(r"^[a-z0-9-]+$")
+NAME_RE = re.compile(r"[a-z0-9-]+")
 NAME_TEXT = "Can only contain a-z (lowercase), 0-9 and hyphens"
 
 # OpenSSL's short names, as upstream's `/C=US/ST=CA/.../CN=x` strings show them.
@@ -108,7 +108,7 @@ async def create(session: AsyncSession, ctx, owner: User, data: dict[str, Any]) 
     errors: dict[str, list[str]] = {}
     name = v.required_string(errors, data, "name", max_length=253)
     if name is not None:
-        if not NAME_RE.match(name):
+        if not NAME_RE.fullmatch(name):
             errors.setdefault("name", []).append(NAME_TEXT)
         elif await repo.certificate_name_taken(session, name):
             errors.setdefault("name", []).append("Certificate with this name already exists.")

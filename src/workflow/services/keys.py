@@ -38,6 +38,9 @@ async def add(session: AsyncSession, owner: User, data: dict[str, Any]) -> Key:
     errors: dict[str, list[str]] = {}
     key_id = v.required_string(errors, data, "id", max_length=128)
     public = v.required_string(errors, data, "public")
+    if key_id is not None and not v.KEY_ID_RE.fullmatch(key_id):
+        errors.setdefault("id", []).append(v.KEY_ID_TEXT)
+        key_id = None
     if key_id is not None and await repo.key_id_taken(session, key_id):
         errors.setdefault("id", []).append("SSH Key with this id already exists.")
     printed = None
