@@ -57,6 +57,11 @@ class Reconciler:
         self._died: dict[str, str] = {}
         self._oom: set[str] = set()  # an `oom` event alone does not end a container (a child may have died)
         self._last_gc = time.monotonic()  # the first GC a minute after start-up, not during adoption
+        # One task per app being converged: a replacement waits up to the app's deploy timeout for its new
+        # containers, and that must not hold back another app's replacement. An app asked for again while its
+        # task runs gets one more pass right after (`_again`).
+        self._apps: dict[str, asyncio.Task] = {}
+        self._again: set[str] = set()
 
     async def adopt(self) -> None:
         """Take over the containers a previous controller left running.
@@ -135,11 +140,13 @@ class Reconciler:
                        asyncio.create_task(self._watch_events(), name="reconcile-events")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._apps.values()]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self._apps.clear()
 
     def request(self, app_id: str) -> None:
         self._pending.add(app_id)
@@ -154,10 +161,10 @@ class Reconciler:
             pending, self._pending = self._pending, set()
             delay = self.ctx.settings.reconcile_interval
             try:
-                if pending:
-                    for app_id in pending:
-                        await self.reconcile_app(app_id)
-                else:
+                if pending - {"*"}:
+                    for app_id in pending - {"*"}:
+                        self.converge_soon(app_id)
+                if "*" in pending or not pending:
                     await self.reconcile_all()
                     if time.monotonic() - self._last_gc >= IMAGE_GC_SECONDS:
                         self._last_gc = time.monotonic()
@@ -255,7 +262,36 @@ class Reconciler:
             if version is None and not wanted:
                 continue
             if any(self._is_dead(c) for c in mine) or alive != wanted:
+                self.converge_soon(app_id)
+
+    def converge_soon(self, app_id: str) -> None:
+        """Converge one app in its own task (another pass right after, when one already runs)."""
+        task = self._apps.get(app_id)
+        if task is not None and not task.done():
+            self._again.add(app_id)
+            return
+        self._apps = {a: t for a, t in self._apps.items() if not t.done()}
+        self._apps[app_id] = asyncio.create_task(self._run_app(app_id), name=f"reconcile-{app_id}")
+
+    async def _run_app(self, app_id: str) -> None:
+        while True:
+            self._again.discard(app_id)
+            try:
                 await self.reconcile_app(app_id)
+            except EngineUnavailable as exc:
+                log.warning("engine unavailable while converging %s: %s", app_id, exc.message)
+                self.request("*")  # the periodic loop retries whole passes every second until it is back
+                return
+            except DATABASE_UNAVAILABLE as exc:
+                log.warning("database unavailable, converging %s later: %s", app_id, first_line(exc))
+                with contextlib.suppress(Exception):
+                    await self.ctx.routes.sync()
+                return
+            except Exception:  # this app's problem: the other apps' tasks go on
+                log.exception("converging %s failed", app_id)
+                return
+            if app_id not in self._again:
+                return
 
     async def reconcile_app(self, app_id: str) -> None:
         if app_id == "*":

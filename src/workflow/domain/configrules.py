@@ -19,7 +19,20 @@ TAG_NAME_RE = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 TAG_VALUE_RE = re.compile(r"(?:[a-zA-Z\d][-\.\w]{0,61})?[a-zA-Z\d]")
 DIGITS_RE = re.compile(r"[0-9]{1,9}")  # not str.isdigit(): it accepts "²", which int() refuses
 DNS_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-PROBE_INTS = ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold")
+# Upper bounds of what a tenant may ask the controller to wait for: the controller runs every probe and waits
+# for every deploy itself, so an unbounded value is a task that never ends. A deploy answers within the API's
+# request time limit (nginx_config.API_READ_TIMEOUT_S, 1200 s), so its timeout stays below it.
+PROBE_BOUNDS = {"initialDelaySeconds": 600, "timeoutSeconds": 60, "periodSeconds": 3600, "successThreshold": 100,
+                "failureThreshold": 100}
+PROBE_INTS = tuple(PROBE_BOUNDS)
+MAX_DEPLOY_TIMEOUT = 600
+VALUE_BOUNDS = {"DEIS_DEPLOY_TIMEOUT": (1, MAX_DEPLOY_TIMEOUT), "DEIS_DEPLOY_BATCHES": (1, 1000),
+                "KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS": (0, 3600)}
+MAX_PROBE_HEADERS = 32
+HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")  # an HTTP token (RFC 9110)
+HEADER_VALUE_RE = re.compile(r"[\t\x20-\x7e]{0,4096}")  # visible ASCII: no CR/LF, nothing httpx re-encodes
+PROBE_PATH_RE = re.compile(r"[\x21-\x7e]{1,2048}")  # a URL path: no spaces or control characters
+PROBE_HOST_RE = re.compile(r"[A-Za-z0-9.-]{1,253}")
 HEALTHCHECK_DEFAULTS = {"HEALTHCHECK_INITIAL_DELAY": ("initialDelaySeconds", 50),
                         "HEALTHCHECK_TIMEOUT": ("timeoutSeconds", 50),
                         "HEALTHCHECK_PERIOD_SECONDS": ("periodSeconds", 10),
@@ -77,6 +90,12 @@ def _check_values(values: dict[str, Any]) -> None:
                                             "not contain other things such as query params")
         elif key.startswith("HEALTHCHECK_") and not DIGITS_RE.fullmatch(text):
             raise ConfigError("values", f"{key} can only be a numeric value")
+        elif key in HEALTHCHECK_DEFAULTS and int(text) > PROBE_BOUNDS[HEALTHCHECK_DEFAULTS[key][0]]:
+            raise ConfigError("values", f"{key} must be at most {PROBE_BOUNDS[HEALTHCHECK_DEFAULTS[key][0]]}")
+        elif key in VALUE_BOUNDS:
+            low, high = VALUE_BOUNDS[key]
+            if not DIGITS_RE.fullmatch(text) or not low <= int(text) <= high:
+                raise ConfigError("values", f"{key} must be a whole number from {low} to {high}")
 
 
 def _check_limits(field: str, limits: dict[str, Any]) -> None:
@@ -105,12 +124,14 @@ def _check_tags(tags: dict[str, Any]) -> None:
             raise ConfigError("tags", 'Tag values must be alphanumeric or "-_.", and 1-63 characters.')
 
 
-def _probe_error(probe: Any) -> str | None:
+def probe_error(probe: Any) -> str | None:
+    """What is wrong with a Kubernetes probe object, or None."""
     if not isinstance(probe, dict):
         return "probe must be an object"
-    for key in PROBE_INTS:
-        if key in probe and (not isinstance(probe[key], int) or isinstance(probe[key], bool) or probe[key] < 0):
-            return f"{key} must be a non-negative integer"
+    for key, high in PROBE_BOUNDS.items():
+        if key in probe and (not isinstance(probe[key], int) or isinstance(probe[key], bool)
+                             or not 0 <= probe[key] <= high):
+            return f"{key} must be an integer from 0 to {high}"
     handlers = [h for h in ("exec", "httpGet", "tcpSocket") if h in probe]
     if len(handlers) != 1:
         return "exactly one of exec, httpGet or tcpSocket is required"
@@ -119,17 +140,32 @@ def _probe_error(probe: Any) -> str | None:
         return f"{handlers[0]} must be an object"
     if handlers[0] == "exec":
         command = handler.get("command")
-        if not isinstance(command, list) or not command or not all(isinstance(c, str) for c in command):
-            return "exec.command must be a non-empty list of strings"
+        if not isinstance(command, list) or not command or len(command) > 256 \
+                or not all(isinstance(c, str) and len(c) <= 8192 for c in command):
+            return "exec.command must be a non-empty list of at most 256 strings"
     else:
         port = handler.get("port")
         if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
             return f"{handlers[0]}.port is required and must be an integer port"
         if handlers[0] == "httpGet":
-            headers = handler.get("httpHeaders", [])
-            if not isinstance(headers, list) or not all(isinstance(h, dict) and "name" in h and "value" in h
-                                                        for h in headers):
-                return "httpGet.httpHeaders must be a list of {name, value}"
+            return _http_get_error(handler)
+    return None
+
+
+def _http_get_error(handler: dict[str, Any]) -> str | None:
+    """The fields the health monitor sends as they are: each must be what an HTTP request can carry."""
+    path = handler.get("path", "/")
+    if not isinstance(path, str) or not PROBE_PATH_RE.fullmatch(path):
+        return "httpGet.path must be a URL path (/healthz) of at most 2048 visible characters"
+    host = handler.get("host")
+    if host is not None and (not isinstance(host, str) or not PROBE_HOST_RE.fullmatch(host)):
+        return "httpGet.host must be a host name"
+    headers = handler.get("httpHeaders", [])
+    if not isinstance(headers, list) or len(headers) > MAX_PROBE_HEADERS or not all(
+            isinstance(h, dict) and isinstance(h.get("name"), str) and isinstance(h.get("value"), str)
+            and HEADER_NAME_RE.fullmatch(h["name"]) and HEADER_VALUE_RE.fullmatch(h["value"]) for h in headers):
+        return (f"httpGet.httpHeaders must be a list of at most {MAX_PROBE_HEADERS} {{name, value}} strings "
+                "(a header name and a value without control characters)")
     return None
 
 
@@ -146,7 +182,7 @@ def _check_healthcheck(healthcheck: dict[str, Any]) -> None:
                 raise ConfigError("healthcheck", "Healthcheck keys must be either livenessProbe or readinessProbe")
             if probe is None:
                 continue
-            problem = _probe_error(probe)
+            problem = probe_error(probe)
             if problem:
                 raise ConfigError("healthcheck", f"could not validate {json.dumps(probe)}: {problem}")
             if kind == "livenessProbe" and probe.get("successThreshold", 1) != 1:

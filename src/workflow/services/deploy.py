@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from ..domain.configrules import MAX_DEPLOY_TIMEOUT
 from ..domain.procfile import ROUTABLE_TYPES
 from ..errors import BadRequest, ServiceUnavailable
 from ..metrics import DEPLOY_SECONDS, timed
@@ -173,6 +174,8 @@ def plan(app: App, release: Release, build: Build, config: Config, image: ImageI
         )
     batches = _int_value(values, "DEIS_DEPLOY_BATCHES", None)
     timeout = float(_int_value(values, "DEIS_DEPLOY_TIMEOUT", settings.deploy_timeout))
+    if not 0 < timeout <= MAX_DEPLOY_TIMEOUT:  # inf, nan, 0: stored before the API bounded it (configrules)
+        timeout = min(settings.deploy_timeout, MAX_DEPLOY_TIMEOUT)
     readiness = {t: p for t in specs if (p := probe_for(config.healthcheck or {}, t, "readinessProbe"))}
     # A probe's initial delay extends the time a container has to become ready.
     timeout += max((float(p["initialDelaySeconds"]) for p in readiness.values()), default=0.0)

@@ -19,6 +19,7 @@ import httpx
 
 from .. import repositories as repo
 from ..db import DATABASE_UNAVAILABLE
+from ..domain.configrules import probe_error
 from ..domain.procfile import ROUTABLE_TYPES
 from ..errors import first_line
 from ..scheduler.base import Container, SchedulerError
@@ -29,13 +30,24 @@ DEFAULTS = {"initialDelaySeconds": 0, "timeoutSeconds": 1, "periodSeconds": 10, 
             "failureThreshold": 3}
 
 
+_WARNED: set[tuple[str, str, str]] = set()  # malformed stored probes already logged (once each)
+
+
 def probe_for(healthcheck: dict[str, Any], proc_type: str, kind: str) -> dict[str, Any] | None:
     """The probe of a kind for a process type: its own key, else `web/cmd` for web and cmd."""
     probes = healthcheck.get(proc_type)
     if probes is None and proc_type in ROUTABLE_TYPES:
         probes = healthcheck.get("web/cmd")
-    probe = (probes or {}).get(kind)
-    return {**DEFAULTS, **probe} if probe else None
+    probe = probes.get(kind) if isinstance(probes, dict) else None
+    if not probe:
+        return None
+    problem = probe_error(probe)
+    if problem:  # stored before the rules were as strict as they are (the API refuses it today): not run
+        if len(_WARNED) < 1000 and (kind, proc_type, problem) not in _WARNED:
+            _WARNED.add((kind, proc_type, problem))
+            log.warning("%s of %s not run: %s", kind, proc_type, problem)
+        return None
+    return {**DEFAULTS, **probe}
 
 
 async def run_probe(ctx, container: Container, probe: dict[str, Any], client: httpx.AsyncClient) -> bool:
@@ -105,15 +117,21 @@ class HealthMonitor:
     tick: float = 1.0
     _states: dict[tuple[str, str], _State] = field(default_factory=dict)
     _task: asyncio.Task | None = None
+    # One task per app whose probes run: an app whose probes are slow (timeouts up to 60 s) only delays its own
+    # next check, never another app's; its next check starts when its previous one has finished.
+    _apps: dict[str, asyncio.Task] = field(default_factory=dict)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="health-monitor")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._apps.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await task
+        self._apps.clear()
 
     async def _loop(self) -> None:
         async with httpx.AsyncClient() as client:
@@ -143,31 +161,56 @@ class HealthMonitor:
             return
         containers = [c for c in await ctx.scheduler.list() if c.app in configs and c.state == "up"
                       and ctx.routes.serving.get(c.app) == c.version]
-        changed = False
-        now = time.monotonic()
-        for container in containers:
-            for kind in ("readinessProbe", "livenessProbe"):
-                probe = probe_for(configs[container.app], container.proc_type, kind)
-                if probe is None:
-                    continue
-                if now - _started_monotonic(container) < float(probe["initialDelaySeconds"]):
-                    continue
-                state = self._states.setdefault((container.id, kind), _State())
-                if now - state.last < float(probe["periodSeconds"]):
-                    continue
-                state.last = now
-                ok = await run_probe(ctx, container, probe, client)
-                state.failures = 0 if ok else state.failures + 1
-                state.successes = state.successes + 1 if ok else 0
-                if kind == "readinessProbe":
-                    changed |= self._readiness(container, probe, state)
-                elif state.failures >= int(probe["failureThreshold"]):
-                    await self._replace(container, state.failures)
-                    changed = True
         live = {c.id for c in containers}
         self._states = {k: v for k, v in self._states.items() if k[0] in live}
-        if changed:
-            await ctx.routes.sync()
+        self._apps = {app_id: task for app_id, task in self._apps.items() if not task.done()}
+        for app_id, healthcheck in configs.items():
+            if app_id in self._apps:
+                continue  # its previous check still runs
+            mine = [c for c in containers if c.app == app_id]
+            if mine:
+                self._apps[app_id] = asyncio.create_task(self._check_app(app_id, healthcheck, mine, client),
+                                                         name=f"health-{app_id}")
+
+    async def _check_app(self, app_id: str, healthcheck: dict[str, Any], containers: list[Container],
+                         client: httpx.AsyncClient) -> None:
+        """The due probes of one app's containers, run side by side; its own errors stay its own."""
+        try:
+            results = await asyncio.gather(*(self._check(healthcheck, c, client) for c in containers))
+            if any(results):
+                await self.ctx.routes.sync()
+        except asyncio.CancelledError:
+            raise
+        except SchedulerError as exc:
+            log.warning("health checks of %s paused: %s", app_id, exc.message)
+        except DATABASE_UNAVAILABLE as exc:
+            log.warning("health checks of %s paused: database unavailable: %s", app_id, first_line(exc))
+        except Exception:
+            log.exception("health checks of %s failed", app_id)
+
+    async def _check(self, healthcheck: dict[str, Any], container: Container, client: httpx.AsyncClient) -> bool:
+        """Run the container's due probes; True when its router membership changed or it was replaced."""
+        changed = False
+        for kind in ("readinessProbe", "livenessProbe"):
+            probe = probe_for(healthcheck, container.proc_type, kind)
+            if probe is None:
+                continue
+            now = time.monotonic()
+            if now - _started_monotonic(container) < float(probe["initialDelaySeconds"]):
+                continue
+            state = self._states.setdefault((container.id, kind), _State())
+            if now - state.last < float(probe["periodSeconds"]):
+                continue
+            state.last = now
+            ok = await run_probe(self.ctx, container, probe, client)
+            state.failures = 0 if ok else state.failures + 1
+            state.successes = state.successes + 1 if ok else 0
+            if kind == "readinessProbe":
+                changed |= self._readiness(container, probe, state)
+            elif state.failures >= int(probe["failureThreshold"]):
+                await self._replace(container, state.failures)
+                return True
+        return changed
 
     def _readiness(self, container: Container, probe: dict[str, Any], state: _State) -> bool:
         ready = self.ctx.routes.ready
