@@ -3,7 +3,7 @@
 FROM python:3.11-slim
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nginx curl \
+ && apt-get install -y --no-install-recommends nginx curl publicsuffix \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

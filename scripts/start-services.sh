@@ -15,6 +15,8 @@ need_pkgs=()
 command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v nginx >/dev/null || need_pkgs+=(nginx)
 command -v curl >/dev/null || need_pkgs+=(curl)
+# the Public Suffix List (custom wildcard domains are checked against it)
+[ -f /usr/share/publicsuffix/public_suffix_list.dat ] || need_pkgs+=(publicsuffix)
 if [ "$want_test" = 1 ]; then
   command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
   dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     registration_mode: Literal["enabled", "admin_only", "disabled"] = "admin_only"
     secret_key: str = ""  # encrypts stored credentials; generated into data_dir when unset
     reserved_names: str = "deis,deis-builder,deis-workflow-manager,grafana"
+    # Debian's publicsuffix package: no custom wildcard domain over a public suffix (`*.co.uk`)
+    public_suffix_list: Path = Path("/usr/share/publicsuffix/public_suffix_list.dat")
     trusted_proxies: str = ""  # comma list of addresses/networks whose X-Forwarded-For is believed
     metrics_token: str = ""  # a scraper's `Authorization: Bearer <token>` for /metrics (admins' tokens work too)
 

@@ -192,24 +192,33 @@ class TestReloads:
         assert [c[0] for c in calls] == ["-t", "-t"]
         assert (await client.get("/", headers={"Host": "other.example.test"})).status_code == 503
 
-    async def test_a_rejected_config_keeps_the_previous_one(self, client, router, app_servers, tmp_path):
+    async def test_a_route_nginx_refuses_keeps_its_previous_route(self, client, router, app_servers, tmp_path):
+        """Route isolation: only the refused route's app is affected; the others' changes go live."""
         await router.apply(RouteTable([web(app_servers)]))
         generation = router.generation
         live = router.config_path.read_text()
         missing = CertFiles(tmp_path / "missing.crt", tmp_path / "missing.key")
         broken = RouteTable([web(app_servers, certificates={"web.example.test": missing})])
-        with pytest.raises(RouterError) as caught:
-            await router.apply(broken)
-        assert "missing.crt" in caught.value.message
-        assert router.generation == generation
+        await router.apply(broken)
+        assert "missing.crt" in router.rejected["web"]
+        assert str(tmp_path) not in router.rejected["web"]  # no server paths in what a user may read
+        assert router.generation == generation  # what nginx accepts of it is what serves: no reload
         assert router.config_path.read_text() == live
         assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
-        await router.apply(RouteTable([web(app_servers, hosts=["next.example.test"])]))
+        other = AppRoute(app="other", hosts=["other.example.test"], upstreams=[s.address for s in app_servers])
+        await router.apply(RouteTable([*broken.routes, other]))
+        assert (await client.get("/", headers={"Host": "other.example.test"})).status_code == 200
+        assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
+        assert list(router.rejected) == ["web"]
+        await router.apply(RouteTable([web(app_servers, hosts=["next.example.test"]), other]))
+        assert router.rejected == {}
         assert (await client.get("/", headers={"Host": "next.example.test"})).status_code == 200
 
-    async def test_a_hostile_host_is_refused(self, router, app_servers):
-        with pytest.raises(RouterError):
-            await router.apply(RouteTable([web(app_servers, hosts=["x.test; return 200 pwned"])]))
+    async def test_a_hostile_host_is_refused(self, client, router, app_servers):
+        await router.apply(RouteTable([web(app_servers, hosts=["web.example.test", "x.test; return 200 pwned"])]))
+        assert "not a valid host name" in router.rejected["web"]
+        assert "pwned" not in router.config_path.read_text()
+        assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
 
 
 class TestProcess:

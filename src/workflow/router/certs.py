@@ -11,6 +11,8 @@ import asyncio
 import hashlib
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -67,3 +69,59 @@ async def prune_certificates(directory: str | os.PathLike[str], keep: Iterable[C
     Call it after the router applied a table that no longer uses them.
     """
     return await asyncio.to_thread(_prune, Path(directory), list(keep))
+
+
+def _check_config(directory: Path) -> str:
+    return "\n".join([
+        "daemon off;",
+        f'pid "{directory / "nginx.pid"}";',
+        "error_log stderr warn;",
+        "events { worker_connections 16; }",
+        "http {",
+        f'    client_body_temp_path "{directory / "tmp"}";',
+        f'    proxy_temp_path "{directory / "tmp"}";',
+        f'    fastcgi_temp_path "{directory / "tmp"}";',
+        f'    uwsgi_temp_path "{directory / "tmp"}";',
+        f'    scgi_temp_path "{directory / "tmp"}";',
+        "    server {",
+        "        listen 127.0.0.1:1 ssl;",  # `nginx -t` binds nothing
+        f'        ssl_certificate "{directory / "check.crt"}";',
+        f'        ssl_certificate_key "{directory / "check.key"}";',
+        "    }",
+        "}",
+        "",
+    ])
+
+
+def _prepare(directory: Path, certificate: str, key: str) -> Path:
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    work = Path(tempfile.mkdtemp(prefix="check-", dir=directory))
+    (work / "logs").mkdir()
+    (work / "tmp").mkdir()
+    _write(work / "check.crt", certificate, 0o600)
+    _write(work / "check.key", key, 0o600)
+    _write(work / "nginx.conf", _check_config(work), 0o600)
+    return work
+
+
+async def nginx_refusal(nginx_binary: str, directory: str | os.PathLike[str], certificate: str,
+                        key: str) -> str | None:
+    """Why nginx would refuse to load this certificate chain and key, or None: `nginx -t` on a config that
+    loads just them (OpenSSL's security level, PEM blocks, chain order — as the router would load them), in a
+    private directory under `directory` removed afterwards. The answer names no server path."""
+    work = await asyncio.to_thread(_prepare, Path(directory), certificate, key)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            nginx_binary, "-t", "-q", "-p", f"{work}/", "-e", "stderr", "-c", str(work / "nginx.conf"),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output, _ = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    if proc.returncode == 0:
+        return None
+    lines = [line for line in output.decode(errors="replace").splitlines() if "[emerg]" in line] or ["nginx -t failed"]
+    text = re.sub(r"^\d+#\d+: ", "", lines[0].split("] ", 1)[-1])
+    text = re.sub(r" in /\S+:\d+$", "", text)
+    text = text.replace(str(work / "check.crt"), "certificate").replace(str(work / "check.key"), "key")
+    return text.replace(str(work), "")

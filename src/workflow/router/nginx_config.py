@@ -22,6 +22,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import idna
@@ -154,27 +155,81 @@ class _Route:
                 )
 
 
-def _routes(table: RouteTable, reserved: set[str]) -> list[_Route]:
-    """Validated routes; a host already claimed (by the API or an earlier route) stays with its first owner."""
+@dataclass
+class Screening:
+    """Asked of `render`: leave out what cannot be written instead of raising, and say what was left out.
+
+    A host that is not a valid name is dropped from its route; any other bad value leaves the whole route
+    out, and `fallback[app]` (the route the app had, when given) is rendered instead. A host already claimed
+    by an earlier route is dropped from the later one. Each is recorded in `rejected` (app → reason), and
+    `used` lists the routes rendered as they were handed in (a fallback in place of its app's route).
+    """
+
+    fallback: dict[str, AppRoute] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
+    used: list[AppRoute] = field(default_factory=list)
+
+
+    def note(self, app: str, reason: str) -> None:
+        known = self.rejected.get(app)
+        if known is None:
+            self.rejected[app] = reason
+        elif reason not in known.split("; "):
+            self.rejected[app] = f"{known}; {reason}"
+
+
+def _hosts(route: AppRoute, claimed: set[str], screening: Screening | None) -> list[str]:
+    hosts: list[str] = []
+    for host in route.hosts:
+        try:
+            name = normalize_host(host)
+        except InvalidRoute as exc:
+            if screening is None:
+                raise
+            screening.note(route.app, exc.message)
+            continue
+        if name not in claimed and name not in hosts:
+            hosts.append(name)
+        elif name in claimed and screening is not None:
+            screening.note(route.app, f"Host {name} is already routed to another app")
+    return hosts
+
+
+def _routes(table: RouteTable, reserved: set[str], screening: Screening | None) -> list[_Route]:
+    """Validated routes (`InvalidRoute` for a value unsafe to write, unless `screening`); a host already
+    claimed (by the API or an earlier route) stays with its first owner."""
     claimed = set(reserved)
     seen_apps: set[str] = set()
     routes = []
     for route in table.routes:
         if not _APP_RE.fullmatch(route.app) or len(route.app) > 63:
-            raise InvalidRoute(f"App id {route.app!r} is not valid")
+            if screening is None:
+                raise InvalidRoute(f"App id {route.app!r} is not valid")
+            screening.note(route.app, "the app id is not valid")
+            continue
         if route.app in seen_apps:
             raise InvalidRoute(f"App {route.app} appears twice in the route table")
         seen_apps.add(route.app)
-        if not route.routable:
-            continue
-        hosts = []
-        for host in route.hosts:
-            name = normalize_host(host)
-            if name not in claimed:
-                claimed.add(name)
-                hosts.append(name)
-        if hosts:
-            routes.append(_Route(route, hosts))
+        for candidate in (route, screening.fallback.get(route.app) if screening else None):
+            if candidate is None:
+                break
+            if not candidate.routable:  # no server block: a 404, as the owner asked
+                if screening is not None:
+                    screening.used.append(candidate)
+                break
+            try:
+                hosts = _hosts(candidate, claimed, screening)
+                if hosts:
+                    routes.append(_Route(candidate, hosts))
+                    claimed.update(hosts)
+            except InvalidRoute as exc:
+                if screening is None:
+                    raise
+                screening.note(route.app, exc.message)
+                continue  # its fallback, if any
+            if screening is not None:
+                screening.used.append(candidate)
+            break
     return routes
 
 
@@ -231,6 +286,7 @@ def render(
     ipv6: bool = False,
     http2: bool = True,
     api_max_body_bytes: int = 1024 * 1024,
+    screening: Screening | None = None,
 ) -> str:
     """The complete nginx.conf serving `table`; raises `InvalidRoute` for a value unsafe to write.
 
@@ -238,7 +294,8 @@ def render(
     `-p prefix_dir`). `generation` is answered at `GENERATION_PATH` on the API hosts from loopback, so a
     caller can tell when a reload is live. `worker_user` becomes the `user` directive (only meaningful when
     the master runs as root). `tls_port=None` serves no TLS at all. `api_max_body_bytes` bounds request
-    bodies on the API hosts (413 in the Deis error shape, before the controller reads anything).
+    bodies on the API hosts (413 in the Deis error shape, before the controller reads anything). With a
+    `screening`, what cannot be written is left out and recorded there instead of raising (see `Screening`).
     """
     prefix = Path(prefix_dir)
     api_names = ["localhost", "127.0.0.1"]
@@ -246,7 +303,7 @@ def render(
         name = normalize_host(host)
         if name not in api_names:
             api_names.append(name)
-    routes = _routes(table, set(api_names))
+    routes = _routes(table, set(api_names), screening)
     proxies = list(dict.fromkeys(_network("Trusted proxy", p) for p in trusted_proxies))
     if worker_user is not None and not re.fullmatch(r"[a-z_][a-z0-9_-]*", worker_user):
         raise InvalidRoute(f"Worker user {worker_user!r} is not a valid user name")

@@ -12,6 +12,7 @@ from ..config import Settings
 from ..domain.appnames import generate_app_name
 from ..errors import FieldErrors, NotFound
 from ..models import TLS, App, AppSettings, Config, Domain, Release, User, utcnow
+from .domains import app_name_error
 from .routing import commit_and_sync
 from .serial import app_work
 
@@ -39,9 +40,12 @@ async def create(session: AsyncSession, settings: Settings, owner: User, data: d
         app_id = validate_app_id(data["id"], settings)
         if await repo.app_exists(session, app_id):
             raise FieldErrors.one("id", "Application with this id already exists.")
+        if (problem := await app_name_error(session, app_id, settings.domain)) is not None:
+            raise FieldErrors.one("id", problem)
     else:
         app_id = generate_app_name()
-        while app_id in settings.reserved or await repo.app_exists(session, app_id):
+        while app_id in settings.reserved or await repo.app_exists(session, app_id) \
+                or await app_name_error(session, app_id, settings.domain) is not None:
             app_id = generate_app_name()
 
     app = App(id=app_id, owner=owner.username, structure={})

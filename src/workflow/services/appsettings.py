@@ -115,8 +115,8 @@ async def latest(session: AsyncSession, app: App) -> AppSettings:
     return row
 
 
-async def _apply(session: AsyncSession, ctx) -> None:
-    await commit_and_sync(session, ctx)
+async def _apply(session: AsyncSession, ctx, app_id: str) -> None:
+    await commit_and_sync(session, ctx, app_id)
 
 
 async def _new_row(session: AsyncSession, ctx, app: App, user: User, previous: AppSettings,
@@ -132,7 +132,7 @@ async def _new_row(session: AsyncSession, ctx, app: App, user: User, previous: A
         raise Conflict(f"{user.username} changed nothing")
     row = AppSettings(app_id=app.id, owner=user.username, **values)
     session.add(row)
-    await _apply(session, ctx)
+    await _apply(session, ctx, app.id)
     return row
 
 
@@ -227,5 +227,5 @@ async def set_tls(session: AsyncSession, ctx, app: App, user: User, data: dict[s
         raise Conflict(f"{user.username} changed nothing")
     row = TLS(app_id=app.id, owner=user.username, https_enforced=enforced)
     session.add(row)
-    await _apply(session, ctx)
+    await _apply(session, ctx, app.id)
     return row

@@ -22,6 +22,7 @@ from ..domain import validation as v
 from ..domain.hostnames import HostnameError, normalize_domain
 from ..errors import BadRequest, Conflict, FieldErrors, NotFound, PermissionDenied, first_line
 from ..models import Certificate, Domain, User, utcnow
+from ..router import nginx_refusal
 from .perms import may_use
 from .routing import commit_and_sync
 
@@ -92,6 +93,41 @@ def parse_certificate(pem: str) -> tuple[x509.Certificate, ParsedCertificate]:
     )
 
 
+# What nginx loads as `ssl_certificate`: PEM certificate blocks and nothing else (a garbage block after a
+# valid certificate made nginx refuse the config, and with it every later router change).
+_CHAIN_RE = re.compile(r"\s*(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+")
+MAX_CHAIN = 10
+# OpenSSL's default security level on Debian 12 (2, 112-bit security): nginx refuses smaller keys.
+MIN_BITS = {"RSA": 2048, "DSA": 2048, "EC": 224}
+
+
+def chain_error(pem: str) -> str | None:
+    """Why the certificate text is not a chain nginx loads (apart from what only OpenSSL knows), or None."""
+    if not _CHAIN_RE.fullmatch(pem):
+        return "the certificate must be PEM CERTIFICATE blocks only (the certificate first, then its chain)"
+    try:
+        chain = x509.load_pem_x509_certificates(pem.encode())
+    except ValueError as exc:
+        return first_line(exc)
+    if len(chain) > MAX_CHAIN:
+        return f"at most {MAX_CHAIN} certificates in a chain"
+    for cert in chain:
+        problem = key_strength_error(cert.public_key())
+        if problem:
+            return problem
+    return None
+
+
+def key_strength_error(key: Any) -> str | None:
+    kind = ("RSA" if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey) else
+            "DSA" if isinstance(key, dsa.DSAPublicKey | dsa.DSAPrivateKey) else
+            "EC" if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) else None)
+    if kind is not None and key.key_size < MIN_BITS[kind]:
+        return (f"{kind} keys must have at least {MIN_BITS[kind]} bits (this one has {key.key_size}); "
+                "nginx refuses smaller")
+    return None
+
+
 def _public_bytes(key: Any) -> bytes:
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -120,14 +156,24 @@ async def create(session: AsyncSession, ctx, owner: User, data: dict[str, Any]) 
             cert, parsed = parse_certificate(cert_pem)
         except ValueError as exc:
             errors.setdefault("certificate", []).append(f"Could not load certificate: {first_line(exc)}")
+        else:
+            if (problem := chain_error(cert_pem.strip() + "\n")) is not None:
+                cert = None
+                errors.setdefault("certificate", []).append(f"Could not load certificate: {problem}")
     if key_pem is not None:
         try:
             key = _load_key(key_pem)
         except (ValueError, TypeError) as exc:
             errors.setdefault("key", []).append(f"Could not load private key: {first_line(exc)}")
+        else:
+            if (problem := key_strength_error(key)) is not None:
+                key = None
+                errors.setdefault("key", []).append(f"Could not load private key: {problem}")
     if cert is not None and key is not None and _public_bytes(key.public_key()) != _public_bytes(cert.public_key()):
         # nginx would refuse the pair and with it every later router change: refuse it here instead.
         errors.setdefault("key", []).append("Could not load private key: the key does not match the certificate")
+    if not errors and (problem := await _nginx_refusal(ctx, cert_pem.strip() + "\n", key_pem.strip() + "\n")):
+        errors.setdefault("certificate", []).append(f"nginx cannot load this certificate and key: {problem}")
     if errors:
         raise FieldErrors(errors)
     row = Certificate(name=name, owner=owner.username, certificate=cert_pem.strip() + "\n",
@@ -137,6 +183,14 @@ async def create(session: AsyncSession, ctx, owner: User, data: dict[str, Any]) 
     session.add(row)
     await session.flush()
     return row
+
+
+async def _nginx_refusal(ctx, certificate: str, key: str) -> str | None:
+    """Why the router's nginx would refuse the pair, checked the way it loads them (when a router runs)."""
+    router = getattr(ctx.routes, "router", None) if ctx.routes is not None else None
+    if router is None:
+        return None
+    return await nginx_refusal(router.nginx_binary, router.prefix / "cert-checks", certificate, key)
 
 
 async def get(session: AsyncSession, owner: User, name: str) -> Certificate:
@@ -188,7 +242,7 @@ async def attach(session: AsyncSession, ctx, owner: User, name: str, value: Any)
         raise Conflict("Domain already has a certificate attached to it")
     domain.certificate_id = cert.id
     domain.updated = cert.updated = utcnow()
-    await _sync(session, ctx)
+    await commit_and_sync(session, ctx, domain.app_id)
 
 
 async def detach(session: AsyncSession, ctx, owner: User, name: str, value: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import repositories as repo
 from ..db import DATABASE_UNAVAILABLE
+from ..domain.hostnames import platform_host
 from ..domain.procfile import ROUTABLE_TYPES
 from ..errors import ServiceUnavailable
 from ..metrics import observe_containers
@@ -33,6 +34,10 @@ class RouteSync:
         self._requested = 0  # sync() calls made
         self._done = 0  # the latest call whose table (built after it) went live
         self._last_rows: tuple | None = None  # see _routing_rows
+        # Apps whose route the router left out of the live table (app id → reason): a bad route stays its
+        # own app's problem (router/process.py, route isolation).
+        self.rejected: dict[str, str] = {}
+        self._conflicts: dict[str, str] = {}  # the part of `rejected` `table()` found
 
     @property
     def cert_dir(self) -> Path:
@@ -55,10 +60,19 @@ class RouteSync:
         domain = self.ctx.settings.domain
         routes = []
         app_ids, all_settings, all_tls, all_domains, certs = await self._routing_rows()
+        # APP.DOMAIN is app APP's, whatever order the apps come in: a domains row of another app naming it
+        # (stored before such rows were refused) is left out and reported, never given the host.
+        names = {f"{app_id}.{domain}": app_id for app_id in app_ids}
+        conflicts: dict[str, str] = {}
         for app_id in app_ids:
             settings, tls = all_settings.get(app_id), all_tls.get(app_id)
-            app_domains = all_domains.get(app_id, [])
-            hosts = [d.domain if "." in d.domain else f"{d.domain}.{domain}" for d in app_domains]
+            app_domains = []
+            for d in all_domains.get(app_id, []):
+                if names.get(platform_host(d.domain, domain), app_id) == app_id:
+                    app_domains.append(d)
+                else:
+                    conflicts[app_id] = f"Host {platform_host(d.domain, domain)} is another app's name"
+            hosts = [platform_host(d.domain, domain) for d in app_domains]
             certificates = {}
             for host, d in zip(hosts, app_domains, strict=True):
                 if d.certificate_id in certs:
@@ -74,6 +88,7 @@ class RouteSync:
                 https_enforced=bool(tls and tls.https_enforced),
                 certificates=certificates,
             ))
+        self._conflicts = conflicts
         return RouteTable(routes=routes)
 
     async def _routing_rows(self) -> tuple:
@@ -122,6 +137,7 @@ class RouteSync:
             table = await self.table()
             await self.router.apply(table)
             self._done = seq
+            self.rejected = {**self._conflicts, **getattr(self.router, "rejected", {})}
             keep = [files for route in table.routes for files in route.certificates.values()]
             await prune_certificates(self.cert_dir, keep)
 
@@ -132,11 +148,12 @@ class RouteSync:
             log.warning("requests still in flight after %.0f s; stopping their containers anyway", timeout)
 
 
-async def commit_and_sync(session, ctx) -> None:
+async def commit_and_sync(session, ctx, app_id: str | None = None) -> None:
     """Commit a routing change (settings, TLS, certificates) and make the router serve it before answering.
 
-    Should nginx refuse the new config, the change stays recorded and the previous config keeps serving;
-    the next successful sync carries it. The client learns it with a 503.
+    Should the router leave `app_id`'s route out (a value nginx refuses), the change stays recorded, that app
+    keeps the route it had, and the client learns it with a 503 carrying its own route's reason; every other
+    app's route is applied. Should nginx refuse the config as a whole, the previous config keeps serving.
     """
     await session.commit()
     if ctx.routes is None:
@@ -146,3 +163,5 @@ async def commit_and_sync(session, ctx) -> None:
     except RouterError as exc:
         log.error("router did not take the change: %s", exc.message)
         raise ServiceUnavailable(f"The router could not apply the change: {exc.message}") from exc
+    if app_id is not None and app_id in ctx.routes.rejected:
+        raise ServiceUnavailable(f"The router could not apply this app's route: {ctx.routes.rejected[app_id]}")
