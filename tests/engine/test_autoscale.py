@@ -133,3 +133,27 @@ async def test_manual_scale_with_a_rule_and_removing_the_rule(api, owner, engine
     assert r.status_code == 204, r.text  # no rule, no bounds but the quota's
     await asyncio.sleep(2 * INTERVAL + 1)
     assert await count_of(api, owner, name) == 5  # removing the rule left the count to the user
+
+
+async def test_a_step_the_quota_refuses_is_logged_once(api, owner, engine_settings, platform):
+    platform.state.ctx.settings.max_containers_per_app = 3
+    name = app_name()
+    assert (await api.post("/v2/apps/", json={"id": name}, headers=owner)).status_code == 201
+    r = await api.post(f"/v2/apps/{name}/config/", json={"values": {"BURN": "1"}, "cpu": {"cmd": "100m"}},
+                       headers=owner)
+    assert r.status_code == 201, r.text
+    r = await api.post(f"/v2/apps/{name}/builds/", json={"image": "test/burn:latest",
+                                                         "procfile": {"worker": "httpd -f -p 8080 -h /www"}},
+                       headers=owner)
+    assert r.status_code == 201, r.text
+    assert (await api.post(f"/v2/apps/{name}/scale/", json={"worker": 2}, headers=owner)).status_code == 204
+    r = await api.post(f"/v2/apps/{name}/settings/", json={"autoscale": {"cmd": RULE}}, headers=owner)
+    assert r.status_code == 201, r.text
+    await asyncio.sleep(4 * INTERVAL + 2)  # several passes, each wanting cmd 1 → 2 (4 containers, quota 3)
+    assert await count_of(api, owner, name) == 1
+    logs = (await api.get(f"/v2/apps/{name}/logs", headers=owner)).text
+    assert logs.count("autoscaling cmd 1 → 2 failed: Scaling to 4 containers is refused") == 1, logs
+    status = (await api.get(f"/v2/apps/{name}/autoscale/", headers=owner)).json()["cmd"]
+    assert status["last_decision"].startswith("autoscaling cmd 1 → 2 failed"), status
+    metrics = (await api.get("/metrics", headers=owner)).text
+    assert 'workflow_autoscale_decisions_total{direction="up",outcome="failed"}' in metrics

@@ -79,6 +79,7 @@ class Autoscaler:
     _samples: dict[str, CpuSample] = field(default_factory=dict)  # container id -> previous pass's reading
     _history: dict[tuple[str, str], deque[tuple[float, int]]] = field(default_factory=dict)
     _seen: dict[tuple[str, str], int] = field(default_factory=dict)  # the count each recommendation was made at
+    _failed: dict[tuple[str, str], str] = field(default_factory=dict)  # the last failed step's log line
     _task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -115,7 +116,7 @@ class Autoscaler:
             if change is not None:
                 changes.append(change)
         live = {(t.app_id, t.proc_type) for t in targets}
-        for table in (self._history, self._seen, self.observations):
+        for table in (self._history, self._seen, self._failed, self.observations):
             for key in [k for k in table if k not in live]:
                 del table[key]
         self.passes += 1
@@ -218,11 +219,15 @@ class Autoscaler:
                 message = _reason(exc)
                 log.warning("autoscaling %s of %s failed: %s", step, target.app_id, message)
                 AUTOSCALE_DECISIONS.labels(direction=direction, outcome="failed").inc()
-                if await repo.app_by_id(session, target.app_id) is not None:
-                    await record_event(session, target.app_id, f"autoscaling {step} failed: {message}", "ERROR")
+                line = f"autoscaling {step} failed: {message}"
+                # The same refusal every pass (the app's container quota, say) is logged once, not every 15 s.
+                if self._failed.get(key) != line and await repo.app_by_id(session, target.app_id) is not None:
+                    await record_event(session, target.app_id, line, "ERROR")
                     await session.commit()
+                self._failed[key] = line
                 return
         if changed:
+            self._failed.pop(key, None)
             self._seen[key] = desired
             AUTOSCALE_DECISIONS.labels(direction=direction, outcome="ok").inc()
             log.info("autoscaled %s of %s: %s", step, target.app_id, reason)
