@@ -80,6 +80,10 @@ async def test_a_bad_stored_route_is_isolated_to_its_app(api, platform, router_c
     assert_private(body["detail"], engine_settings, victim)
     assert await routable(router_client, engine_settings, mallory) == 200  # its previous route serves
     await assert_unharmed(api, router_client, engine_settings, victim)
+    # A deploy of the isolated app still reaches its new containers (its previous settings, today's upstreams).
+    r = await api.post(f"/v2/apps/{mallory.app}/builds/", json={"image": "test/web:latest"}, headers=mallory.auth)
+    assert r.status_code == 201, r.text
+    assert await routable(router_client, engine_settings, mallory) == 200
 
     # Start-up (the router starting on the table from the database) skips and reports the bad route.
     router = ctx.routes.router

@@ -22,7 +22,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import idna
@@ -160,7 +160,8 @@ class Screening:
     """Asked of `render`: leave out what cannot be written instead of raising, and say what was left out.
 
     A host that is not a valid name is dropped from its route; any other bad value leaves the whole route
-    out, and `fallback[app]` (the route the app had, when given) is rendered instead. A host already claimed
+    out, and `fallback[app]` (the route the app had, when given) is rendered instead, with the upstreams of
+    the route handed in (a deploy still reaches its new containers). A host already claimed
     by an earlier route is dropped from the later one. Each is recorded in `rejected` (app → reason), and
     `used` lists the routes rendered as they were handed in (a fallback in place of its app's route).
     """
@@ -210,7 +211,10 @@ def _routes(table: RouteTable, reserved: set[str], screening: Screening | None) 
         if route.app in seen_apps:
             raise InvalidRoute(f"App {route.app} appears twice in the route table")
         seen_apps.add(route.app)
-        for candidate in (route, screening.fallback.get(route.app) if screening else None):
+        fallback = screening.fallback.get(route.app) if screening else None
+        if fallback is not None:  # its previous settings, today's containers (addresses are always writable)
+            fallback = replace(fallback, upstreams=route.upstreams)
+        for candidate in (route, fallback):
             if candidate is None:
                 break
             if not candidate.routable:  # no server block: a 404, as the owner asked

@@ -29,6 +29,7 @@ import signal
 import socket
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from workflow.router.nginx_config import GENERATION_PATH, Screening, render
@@ -91,7 +92,7 @@ _IN_FILE = re.compile(r" in /\S+:\d+$")
 _PATH = re.compile(r'(?<![^\s"\'(])/(?:[^\s"/]+/)*([^\s"/:]+)')
 
 
-def _without_paths(text: str) -> str:
+def without_paths(text: str) -> str:
     """nginx's message for a user: no `in <config>:<line>` and no server directories (basenames only)."""
     return "; ".join(_PATH.sub(r"\1", _IN_FILE.sub("", part)) for part in text.split("; "))
 
@@ -336,7 +337,8 @@ class NginxRouter:
         """The table without the routes nginx refused before (their apps keep their live route), and why."""
         rejected = {r.app: self._bad[repr(r)] for r in table.routes if repr(r) in self._bad}
         live = {r.app: r for r in self._live_routes}
-        routes = [live.get(r.app) if r.app in rejected else r for r in table.routes]
+        routes = [(replace(live[r.app], upstreams=r.upstreams) if r.app in live else None) if r.app in rejected
+                  else r for r in table.routes]
         return RouteTable(routes=[r for r in routes if r is not None]), rejected
 
     async def _test(self, text: str) -> tuple[int, str]:
@@ -351,7 +353,7 @@ class NginxRouter:
             return 0, ""
         errors = [_LEVEL.sub("", _clean(line)) for line in output.splitlines() if "[emerg]" in line or "[crit]" in line]
         detail = "; ".join(errors) or _clean(output.strip().splitlines()[-1] if output.strip() else "")
-        return code, _without_paths(detail)
+        return code, without_paths(detail)
 
     async def _passes(self, routes: list[AppRoute]) -> tuple[bool, str]:
         text = self._render(RouteTable(routes=routes), self._next_generation)
@@ -372,9 +374,11 @@ class NginxRouter:
                 raise RouterError(f"nginx rejected the configuration: {output}")
         rejected = dict(screening.rejected)
         accepted = await self._bisect(base, changed, rejected)
+        wanted = {r.app: r for r in screening.used}
         for app in [a for a in rejected if a in live and all(r.app != a for r in accepted)]:
-            if (await self._passes([*accepted, live[app]]))[0]:
-                accepted.append(live[app])  # it keeps serving what it served
+            previous = replace(live[app], upstreams=wanted[app].upstreams) if app in wanted else live[app]
+            if (await self._passes([*accepted, previous]))[0]:
+                accepted.append(previous)  # its previous settings, today's containers
         accepted.sort(key=lambda r: order.get(r.app, len(order)))
         return Screening(rejected=rejected, used=accepted)
 

@@ -19,6 +19,7 @@ from ..errors import ServiceUnavailable
 from ..metrics import observe_containers
 from ..models import Certificate
 from ..router import AppRoute, CertFiles, RouterError, RouteTable, prune_certificates, store_certificate
+from ..router.process import without_paths
 from ..scheduler.base import Container
 
 log = logging.getLogger("workflow.routing")
@@ -162,6 +163,6 @@ async def commit_and_sync(session, ctx, app_id: str | None = None) -> None:
         await ctx.routes.sync()
     except RouterError as exc:
         log.error("router did not take the change: %s", exc.message)
-        raise ServiceUnavailable(f"The router could not apply the change: {exc.message}") from exc
+        raise ServiceUnavailable(f"The router could not apply the change: {without_paths(exc.message)}") from exc
     if app_id is not None and app_id in ctx.routes.rejected:
         raise ServiceUnavailable(f"The router could not apply this app's route: {ctx.routes.rejected[app_id]}")
