@@ -18,7 +18,7 @@ from workflow.db import make_engine
 from workflow.migrate import upgrade
 
 EXPECTED_TABLES = {"users", "tokens", "apps", "app_permissions", "configs", "builds", "releases",
-                   "domains", "app_settings", "tls", "keys", "certificates", "events"}
+                   "domains", "app_settings", "tls", "keys", "certificates", "events", "release_events"}
 
 
 def _postgres_url() -> str | None:

@@ -44,5 +44,6 @@ class Context:
     locks: AppLocks = field(default_factory=AppLocks)
     runs: Slots = field(default_factory=Slots)  # `deis run` containers per app
     follows: Slots = field(default_factory=Slots)  # `logs?follow=true` streams per user
+    live_events: dict = field(default_factory=dict)  # (app, version) -> services.deploy_events.DeployEvents
     logins: FailureThrottle | None = None  # failed logins per username and per client address
     user_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # registrations and administrator changes

@@ -208,6 +208,23 @@ class Certificate(SQLModel, table=True):
     updated: datetime = Field(default_factory=utcnow)
 
 
+class ReleaseEvent(SQLModel, table=True):
+    """One step of a release's deploy (services/deploy_events.py): `seq` orders a release's events."""
+
+    __tablename__ = "release_events"
+    __table_args__ = (UniqueConstraint("app_id", "version", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    app_id: str = app_fk()
+    version: int
+    seq: int
+    created: datetime = Field(default_factory=utcnow)
+    kind: str = Field(max_length=16)
+    level: str = Field(default="INFO", max_length=16)
+    message: str
+    data: dict = json_column()
+
+
 class Event(SQLModel, table=True):
     """A platform event for an app's log (`deis[controller]: INFO ...`), kept across restarts."""
 

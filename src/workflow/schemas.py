@@ -229,6 +229,24 @@ class ReleaseOut(BaseModel):
                    updated=release.updated)
 
 
+class ReleaseEventOut(BaseModel):
+    """One step of a release's deploy (not in Deis). `kind`: image, plan, start, probe, ready, switch, drain,
+    stop, crash, port, note; `deployed` or `failed` ends a deploy run (a scale or restart is a run too)."""
+
+    seq: int = Field(description="Order within the release (each run continues the numbering).")
+    created: str = Field(description="UTC, millisecond precision, as in `deis logs`.")
+    kind: str
+    level: str = Field(description="INFO or ERROR")
+    message: str
+    data: dict[str, Any] = Field(description="The step's figures: counts, container names, exit code, "
+                                             "ports, probe attempt and result; `hint` on `failed`.")
+
+
+class ReleaseEventsOut(BaseModel):
+    count: int
+    results: list[ReleaseEventOut]
+
+
 class VersionOut(BaseModel):
     version: int
 

@@ -36,6 +36,7 @@ ROUTES = [
     ("GET", "/v2/apps/{a}/builds/x/", 404, None, EVERYONE),  # "No Build matches ..."
     ("GET", "/v2/apps/{a}/releases/", 200, None, EVERYONE),
     ("GET", "/v2/apps/{a}/releases/v1/", 200, None, EVERYONE),
+    ("GET", "/v2/apps/{a}/releases/v1/events/", 200, None, EVERYONE),
     ("POST", "/v2/apps/{a}/releases/rollback/", 400, None, EVERYONE),  # nothing to roll back to
     ("GET", "/v2/apps/{a}/pods/", 200, None, EVERYONE),
     ("GET", "/v2/apps/{a}/pods/cmd/", 200, None, EVERYONE),
@@ -67,6 +68,7 @@ ROUTES = [
 SCHEMA_PATHS = {
     "/v2/apps/{a}/builds/x/": "/v2/apps/{id}/builds/{uuid}/",
     "/v2/apps/{a}/releases/v1/": "/v2/apps/{id}/releases/v{version}/",
+    "/v2/apps/{a}/releases/v1/events/": "/v2/apps/{id}/releases/v{version}/events/",
     "/v2/apps/{a}/pods/cmd/": "/v2/apps/{id}/pods/{type}/",
     "/v2/apps/{a}/pods/cmd/" + POD + "/": "/v2/apps/{id}/pods/{type}/{name}/",
     "/v2/apps/{a}/pods/cmd/restart/": "/v2/apps/{id}/pods/{type}/restart/",

@@ -6,7 +6,7 @@ import os
 
 import yaml
 
-from cli import argv, output
+from cli import argv, output, progress
 from cli.commands._common import JSON, app_session
 from cli.errors import CLIError
 
@@ -49,7 +49,7 @@ def create(image: str, app: str | None = None, procfile: str | None = None) -> N
     if procfile_map:
         body["procfile"] = procfile_map
     output.write("Creating build... ")
-    with output.spinner():
+    with progress.deploying(client, app_id):
         build = client.post(f"/v2/apps/{app_id}/builds/", body) or {}
         outcome = _digest_outcome(client, app_id, build) if isinstance(build, dict) else ""
     output.line("done" + outcome)

@@ -7,7 +7,7 @@ import re
 import stat
 import sys
 
-from cli import output
+from cli import output, progress
 from cli.client import Client
 from cli.commands._common import JSON, app_session, read_file
 from cli.errors import CLIError
@@ -58,7 +58,7 @@ def _set(client: Client, app_id: str, values: dict[str, str]) -> None:
     if any("HEALTHCHECK_" in key for key in values):
         output.line(_HEALTHCHECK_NOTICE)
     output.write("Creating config... ")
-    with output.spinner():
+    with progress.deploying(client, app_id):
         result = client.post(f"/v2/apps/{app_id}/config/", {"values": values}) or {}
     release = (result.get("values") or {}).get("WORKFLOW_RELEASE") if isinstance(result, dict) else None
     output.write(f"done, {release}\n\n" if release else "done\n\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import argv, output
+from cli import argv, output, progress
 from cli.commands._common import JSON, app_session
 from cli.errors import CLIError
 
@@ -51,6 +51,15 @@ def info(version: str, app: str | None = None, json_: bool = False) -> None:
     output.println("summary: ", r.get("summary", ""))
     output.println("updated: ", r.get("updated", ""))
     output.println("uuid:    ", r.get("uuid", ""))
+    if output.stdout_is_tty():  # not in the Workflow CLI: its calls and output stay as they are off a terminal
+        try:
+            events = client.get(f"/v2/apps/{app_id}/releases/v{number}/events/") or {}
+        except CLIError:  # a Deis controller has no events
+            events = {}
+        if isinstance(events, dict) and events.get("results"):
+            output.line("events:")
+            for event in events["results"]:
+                output.line(f"  {event.get('created', '')} {progress.event_line(event).strip()}")
 
 
 def rollback(version: str | None = None, app: str | None = None) -> None:
@@ -63,7 +72,7 @@ def rollback(version: str | None = None, app: str | None = None) -> None:
         number = parse_version(version)
         output.write(f"Rolling back to v{number}... ")
         body = {"version": number}
-    with output.spinner():
+    with progress.deploying(client, app_id):
         data = client.post(f"/v2/apps/{app_id}/releases/rollback/", body) or {}
     output.line(f"done, v{data.get('version', '')}")
 

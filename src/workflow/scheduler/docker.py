@@ -871,6 +871,28 @@ class DockerScheduler:
             raise _translate(exc, f"exec in {container.name}") from exc
         return int(info.get("ExitCode") or 0)
 
+    async def exec_output(self, container: Container, command: list[str], timeout: float,
+                          limit: int = 65536) -> tuple[int, str]:
+        """Like `exec`, with the command's stdout (the first `limit` bytes): deploy diagnosis reads
+        /proc/net/tcp of a container that does not answer on its port."""
+        handle = self._docker.containers.container(container.id)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(timeout):
+                execution = await handle.exec(cmd=command, stdout=True, stderr=False)
+                async with execution.start(detach=False) as stream:
+                    while (message := await stream.read_out()) is not None:
+                        if size < limit:
+                            chunks.append(message.data[:limit - size])
+                            size += len(chunks[-1])
+                info = await execution.inspect()
+        except TimeoutError as exc:
+            raise SchedulerError(f"exec in {container.name} timed out after {timeout:g} s") from exc
+        except _TRANSLATED as exc:
+            raise _translate(exc, f"exec in {container.name}") from exc
+        return int(info.get("ExitCode") or 0), b"".join(chunks).decode("utf-8", "replace")
+
     async def run_once(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:  # noqa: ASYNC109
         """Run one ephemeral container to completion: (exit code, combined stdout+stderr).
 

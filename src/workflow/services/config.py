@@ -12,7 +12,7 @@ from ..errors import BadRequest, Conflict, FieldErrors, Unprocessable
 from ..models import App, Config, Release, User
 from ..scheduler.base import SchedulerError
 from ..schemas import ConfigOut
-from . import deploy
+from . import deploy, deploy_events
 from .releases import check_registry, current_state, deploy_release, next_version, pull_image, raise_unavailable
 from .serial import app_work
 
@@ -96,6 +96,7 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
         session.add(release)
         await session.commit()
         if build is not None:
-            await deploy_release(session, ctx, app, release, build, config, dict(app.structure or {}), info,
-                                 f"{user.username} deployed a config that failed")
+            async with deploy_events.recording(ctx, session, app.id, release.version) as events:
+                await deploy_release(session, ctx, app, release, build, config, dict(app.structure or {}), info,
+                                     f"{user.username} deployed a config that failed", events)
         return config_out(ctx, config)

@@ -20,6 +20,7 @@ from ..models import App, Build, Config, Release
 from ..scheduler.base import Container, ContainerSpec, ImageInfo, Resources, SchedulerError
 from ..scheduler.images import pinned
 from ..schemas import format_time
+from .deploy_events import QUIET, DeployEvents, listening_ports
 from .health import probe_for, wait_probe
 
 log = logging.getLogger("workflow.deploy")
@@ -193,7 +194,17 @@ async def _tail(scheduler, container: Container, lines: int = 5) -> str:
         return ""
 
 
-async def wait_ready(ctx, container: Container, timeout: float, probe: dict | None = None) -> None:
+async def _listening(scheduler, container: Container) -> list[int]:
+    """The TCP ports the container's processes listen on (wrong-port diagnosis); [] when unknown."""
+    try:
+        _, text = await scheduler.exec_output(container, ["cat", "/proc/net/tcp", "/proc/net/tcp6"], 2.0)
+    except (SchedulerError, AttributeError):
+        return []
+    return listening_ports(text)
+
+
+async def wait_ready(ctx, container: Container, timeout: float, probe: dict | None = None,
+                     events: DeployEvents = QUIET) -> None:
     """Until the container's process accepts TCP connections on its port at its network address (or, for
     a container without a port, until it has stayed up for a moment), and its readiness probe passes.
     Raises DeployError."""
@@ -201,26 +212,40 @@ async def wait_ready(ctx, container: Container, timeout: float, probe: dict | No
     deadline = time.monotonic() + timeout
     settle = time.monotonic() + 1.0
     delay = 0.01  # most processes listen within tens of ms of their start: poll fast first, then back off
+    attempt = 0
     while True:
         current = await scheduler.get(container.id)
         if current is None or current.state in ("crashed", "down"):
             code = current.exit_code if current else "unknown"
             tail = await _tail(scheduler, current or container)
+            events.crashed(container.name, code, tail, bool(current and current.oom_killed))
             raise DeployError(f"container {container.name} exited with code {code}"
                               + (f": {tail}" if tail else ""))
         if container.port is None:
             if time.monotonic() >= settle and current.state == "up":
                 break
-        elif current.address and await _accepts(current.address, container.port):
-            break
+        elif current.address:
+            attempt += 1
+            if await _accepts(current.address, container.port):
+                events.probe(container.name, attempt, "accepted", f"port {container.port}")
+                break
+            if attempt == 1:  # the first refusal, not every poll: the next event says how many it took
+                events.probe(container.name, attempt, "refused", f"port {container.port}")
         if time.monotonic() >= deadline:
-            what = f"nothing listens on port {container.port}" if container.port else "container is not running"
-            raise DeployError(f"{what} after {timeout:g} s ({container.name})")
+            if not container.port:
+                raise DeployError(f"container is not running after {timeout:g} s ({container.name})")
+            listening = await _listening(scheduler, current)
+            events.not_listening(container.name, container.port, listening, timeout)
+            seen = f": it listens on {', '.join(map(str, listening))}" if listening else ""
+            raise DeployError(f"nothing listens on port {container.port} after {timeout:g} s ({container.name})"
+                              + seen)
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 0.1)
     if probe is not None and current.address:
         if not await wait_probe(ctx, current, probe, deadline):
+            events.probe_timeout(container.name, timeout)
             raise DeployError(f"readiness probe of {container.name} did not pass within {timeout:g} s")
+        events.probe(container.name, 1, "passed", "readiness probe")
 
 
 async def _accepts(address: str, port: int) -> bool:
@@ -237,7 +262,7 @@ async def _accepts(address: str, port: int) -> bool:
 
 
 async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batches: int | None = None,
-                      probe: dict | None = None) -> list[Container]:
+                      probe: dict | None = None, events: DeployEvents = QUIET) -> list[Container]:
     """Start `count` containers of a spec (in batches) and wait until each is ready. On failure the new
     containers are removed and DeployError is raised."""
     started: list[Container] = []
@@ -247,8 +272,10 @@ async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batc
             size = min(batches or remaining, remaining)
             batch = await ctx.scheduler.start(spec, size)
             started += batch
-            await asyncio.gather(*(wait_ready(ctx, c, timeout, probe) for c in batch))
+            events.started(spec.proc_type, [c.name for c in batch], len(started), count)
+            await asyncio.gather(*(wait_ready(ctx, c, timeout, probe, events) for c in batch))
             remaining -= size
+            events.ready(spec.proc_type, len(started), count)
     except (DeployError, SchedulerError, asyncio.CancelledError) as exc:
         await ctx.scheduler.remove(started, grace_seconds=0)
         if isinstance(exc, SchedulerError):
@@ -260,13 +287,14 @@ async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batc
 
 
 @timed(DEPLOY_SECONDS)
-async def roll_out(ctx, app_id: str, deploy_plan: Plan) -> None:
+async def roll_out(ctx, app_id: str, deploy_plan: Plan, events: DeployEvents = QUIET) -> None:
     """Bring up the release's containers, switch the router to them, then stop every older container."""
     new: list[Container] = []
+    events.planned(deploy_plan.structure)
     try:
         results = await asyncio.gather(
             *(start_ready(ctx, deploy_plan.specs[t], n, deploy_plan.timeout, deploy_plan.batches,
-                          deploy_plan.readiness.get(t))
+                          deploy_plan.readiness.get(t), events)
               for t, n in sorted(deploy_plan.structure.items()) if n > 0 and t in deploy_plan.specs),
             return_exceptions=True)
         for result in results:
@@ -278,25 +306,29 @@ async def roll_out(ctx, app_id: str, deploy_plan: Plan) -> None:
     except BaseException:
         await ctx.scheduler.remove(new, grace_seconds=0)
         raise
-    await switch_and_retire(ctx, app_id, deploy_plan.version, deploy_plan.grace)
+    await switch_and_retire(ctx, app_id, deploy_plan.version, deploy_plan.grace, events)
 
 
-async def switch_and_retire(ctx, app_id: str, version: int, grace: int) -> None:
+async def switch_and_retire(ctx, app_id: str, version: int, grace: int, events: DeployEvents = QUIET) -> None:
     if ctx.routes is not None:
         ctx.routes.serving[app_id] = version
         await ctx.routes.sync()
+        events.switched()
     old = [c for c in await ctx.scheduler.list(app=app_id) if c.version != version and c.proc_type != RUN_TYPE]
-    await retire(ctx, old, grace)
+    await retire(ctx, old, grace, events)
 
 
-async def retire(ctx, containers: list[Container], grace: int) -> None:
+async def retire(ctx, containers: list[Container], grace: int, events: DeployEvents = QUIET) -> None:
     """Containers already out of the router: drained of in-flight requests, then SIGTERM, then SIGKILL
     after the grace period."""
     if not containers:
         return
+    began = time.monotonic()
     if ctx.routes is not None:
+        events.draining([c.name for c in containers])
         await ctx.routes.drain(containers, grace)
     await ctx.scheduler.remove(containers, grace_seconds=grace)
+    events.stopped([c.name for c in containers], time.monotonic() - began)
     if ctx.routes is not None:
         ctx.routes.ready.difference_update(c.id for c in containers)
 

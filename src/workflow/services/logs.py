@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from .. import repositories as repo
 from ..errors import WorkflowError
-from ..models import App, Event, User
+from ..models import App, Event, ReleaseEvent, User
 from ..scheduler.base import Container, SchedulerError
+from . import deploy_events
 
 Line = tuple[datetime, str]
 
@@ -64,7 +65,9 @@ async def recent(ctx, app: App, count: int) -> str:
     """The newest `count` lines, oldest first."""
     async with ctx.sessions() as session:
         events = await repo.recent_events(session, app.id, count)
+        steps = await deploy_events.recent_for_app(session, app.id, count)
     lines = [_event_line(e) for e in events] + await _container_lines(ctx, app.id, count)
+    lines += [deploy_events.log_line(s.version, s) for s in steps]
     lines.sort(key=lambda line: line[0])
     return "".join(text + "\n" for _, text in lines[-count:]) if count > 0 else ""
 
@@ -72,15 +75,25 @@ async def recent(ctx, app: App, count: int) -> str:
 async def follow(ctx, app: App, count: int, poll: float = 0.25) -> AsyncIterator[str]:
     """The newest `count` lines, then every new line as it appears (until the client goes away)."""
     seen: set[str] = set()
-    last_event_id = 0
+    last_event_id = last_step_id = 0
     first = True
     while True:
         async with ctx.sessions() as session:
             stmt = select(Event).where(Event.app_id == app.id, Event.id > last_event_id).order_by(Event.id)
             events = list((await session.scalars(stmt)).all())
+            stmt = (select(ReleaseEvent).where(ReleaseEvent.app_id == app.id, ReleaseEvent.id > last_step_id)
+                    .order_by(ReleaseEvent.id).limit(count if first else 1000))
+            steps = list((await session.scalars(stmt)).all()) if not first else \
+                await deploy_events.recent_for_app(session, app.id, count)
         if events:
             last_event_id = events[-1].id
+        if steps:
+            last_step_id = max(s.id for s in steps)
         lines = [_event_line(e) for e in events] + await _container_lines(ctx, app.id, count if first else 200)
+        lines += [deploy_events.log_line(s.version, s) for s in steps]
+        # A deploy under way: its steps as they happen (stored with its outcome; the text dedups them then).
+        lines += [deploy_events.log_line(run.version, e) for (app_id, _), run in list(ctx.live_events.items())
+                  if app_id == app.id for e in run.items]
         lines.sort(key=lambda line: line[0])
         if first:
             lines = lines[-count:]

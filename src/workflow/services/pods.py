@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import repositories as repo
 from ..domain import autoscale, naming
 from ..domain.procfile import ProcfileError, parse_scale
-from ..errors import BadRequest, NotFoundDetail, ServiceUnavailable
+from ..errors import BadRequest, NotFoundDetail, ServiceUnavailable, WorkflowError
 from ..metrics import SCALE_SECONDS, timed
 from ..models import App, User, utcnow
 from ..scheduler.base import Container, EngineUnavailable, SchedulerError
 from ..schemas import PodOut
-from . import deploy
+from . import deploy, deploy_events
+from .deploy_events import QUIET, DeployEvents
 from .releases import current_state, pull_image, raise_unavailable, record_event
 from .serial import app_work
 
@@ -81,13 +82,28 @@ async def scale(session: AsyncSession, ctx, app: App, user: User | None, body: d
         info = await pull_image(ctx, deploy.image_of(build), config)
         app_settings = await _routable(session, app)
         the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
-        await converge(ctx, app.id, the_plan)
-        app.structure = structure
-        app.updated = utcnow()
         counts = " ".join(f"{t}={n}" for t, n in sorted(wanted.items()))
-        await record_event(session, app.id, event or f"{user.username} scaled pods {counts}")
-        await session.commit()
+        async with deploy_events.recording(ctx, session, app.id, release.version, new_release=False) as events:
+            events.planned(wanted)
+            try:
+                await converge(ctx, app.id, the_plan, events)
+            except WorkflowError as exc:
+                await _record_failure(session, events, exc)
+                raise
+            app.structure = structure
+            app.updated = utcnow()
+            await record_event(session, app.id, event or f"{user.username} scaled pods {counts}")
+            events.deployed(f"scaled to {counts}")
+            await events.flush(session)
+            await session.commit()
         return True
+
+
+async def _record_failure(session: AsyncSession, events: DeployEvents, exc: WorkflowError) -> None:
+    """A failed scale or restart changes nothing else, but its events are kept with the release."""
+    events.failed(str(exc.body.get("detail", exc)) if isinstance(exc.body, dict) else str(exc))
+    await events.flush(session)
+    await session.commit()
 
 
 def check_container_quota(settings, current: dict[str, int], structure: dict[str, int]) -> None:
@@ -104,7 +120,7 @@ async def _routable(session: AsyncSession, app: App) -> bool:
     return app_settings.routable if app_settings else True
 
 
-async def converge(ctx, app_id: str, the_plan: deploy.Plan) -> None:
+async def converge(ctx, app_id: str, the_plan: deploy.Plan, events: DeployEvents = QUIET) -> None:
     """Make the running containers of the plan's version match its structure: start what is missing
     (and wait until ready), then take surplus containers out of the router and stop them."""
     try:
@@ -120,7 +136,7 @@ async def converge(ctx, app_id: str, the_plan: deploy.Plan) -> None:
             want = the_plan.structure.get(proc_type, 0)
             if want > len(have):
                 starts.append(deploy.start_ready(ctx, the_plan.specs[proc_type], want - len(have), the_plan.timeout,
-                                                 the_plan.batches, the_plan.readiness.get(proc_type)))
+                                                 the_plan.batches, the_plan.readiness.get(proc_type), events))
             elif want < len(have):
                 have.sort(key=lambda c: c.started or utcnow())
                 surplus += have[want:] if want else have
@@ -133,7 +149,7 @@ async def converge(ctx, app_id: str, the_plan: deploy.Plan) -> None:
             ctx.routes.serving.setdefault(app_id, the_plan.version)
             ctx.routes.ready.difference_update(c.id for c in surplus)
             await ctx.routes.sync()
-        await deploy.retire(ctx, surplus, the_plan.grace)
+        await deploy.retire(ctx, surplus, the_plan.grace, events)
     except deploy.DeployError as exc:
         raise ServiceUnavailable(str(exc)) from exc
     except EngineUnavailable as exc:
@@ -157,19 +173,25 @@ async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, n
             structure[container.proc_type] = structure.get(container.proc_type, 0) + 1
         app_settings = await _routable(session, app)
         the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
-        try:
-            new = []
-            for proc_type, count in structure.items():
-                new += await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout,
-                                                probe=the_plan.readiness.get(proc_type))
-        except deploy.DeployError as exc:
-            await ctx.scheduler.remove(new, grace_seconds=0)
-            raise ServiceUnavailable(str(exc)) from exc
-        if ctx.routes is not None:
-            ctx.routes.ready.difference_update(c.id for c in old)
-            await ctx.routes.sync()
-        await deploy.retire(ctx, old, the_plan.grace)
-        await record_event(session, app.id, f"restarted {len(old)} pod(s)")
-        await session.commit()
+        async with deploy_events.recording(ctx, session, app.id, release.version, new_release=False) as events:
+            events.planned(structure)
+            try:
+                new = []
+                for proc_type, count in structure.items():
+                    new += await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout,
+                                                    probe=the_plan.readiness.get(proc_type), events=events)
+            except deploy.DeployError as exc:
+                await ctx.scheduler.remove(new, grace_seconds=0)
+                failure = ServiceUnavailable(str(exc))
+                await _record_failure(session, events, failure)
+                raise failure from exc
+            if ctx.routes is not None:
+                ctx.routes.ready.difference_update(c.id for c in old)
+                await ctx.routes.sync()
+            await deploy.retire(ctx, old, the_plan.grace, events)
+            await record_event(session, app.id, f"restarted {len(old)} pod(s)")
+            events.deployed(f"restarted {len(old)} pod(s)")
+            await events.flush(session)
+            await session.commit()
         fresh = {c.id for c in new}
         return [pod_out(ctx, c) for c in await ctx.scheduler.list(app=app.id) if c.id in fresh]

@@ -25,8 +25,9 @@ from ..scheduler.base import (
     SchedulerError,
 )
 from ..scheduler.images import pinned, valid_reference
-from . import deploy
+from . import deploy, deploy_events
 from .deploy import DeployError
+from .deploy_events import QUIET, DeployEvents
 from .serial import app_work
 
 log = logging.getLogger("workflow.releases")
@@ -138,13 +139,15 @@ async def current_state(session: AsyncSession, app: App) -> tuple[Release, Confi
 
 
 async def deploy_release(session: AsyncSession, ctx, app: App, release: Release, build: Build, config: Config,
-                         structure: dict[str, int], image: ImageInfo | None, failure_summary: str) -> None:
-    """Roll out a committed release. On failure: mark it failed with the reason, answer 400."""
+                         structure: dict[str, int], image: ImageInfo | None, failure_summary: str,
+                         events: DeployEvents = QUIET) -> None:
+    """Roll out a committed release. On failure: mark it failed with the reason, answer 400. Its deploy
+    events are written with the outcome (one commit)."""
     app_settings = await repo.latest_settings(session, app.id)
     routable = app_settings.routable if app_settings else True
     try:
         the_plan = deploy.plan(app, release, build, config, image, structure, routable, ctx.settings)
-        await deploy.roll_out(ctx, app.id, the_plan)
+        await deploy.roll_out(ctx, app.id, the_plan, events)
     except (DeployError, BadRequest, SchedulerError) as exc:
         reason = exc.detail if isinstance(exc, BadRequest) else str(exc)
         release.failed = True
@@ -153,6 +156,8 @@ async def deploy_release(session: AsyncSession, ctx, app: App, release: Release,
         release.updated = utcnow()
         await record_event(session, app.id, f"{release.owner} deploy of v{release.version} failed: {reason}",
                            "ERROR")
+        events.failed(reason)
+        await events.flush(session)
         await session.commit()
         if isinstance(exc, EngineUnavailable):
             raise_unavailable(exc)
@@ -160,6 +165,8 @@ async def deploy_release(session: AsyncSession, ctx, app: App, release: Release,
     app.structure = structure
     app.updated = utcnow()
     await record_event(session, app.id, f"{release.owner} deployed v{release.version}: {release.summary}")
+    events.deployed()
+    await events.flush(session)
     await session.commit()
 
 
@@ -181,25 +188,29 @@ async def create_build(session: AsyncSession, ctx, app: App, user: User, data: d
     deploy.require_scheduler(ctx)
 
     async with app_work(session, ctx, app):
-        current, config, previous_build = await current_state(session, app)
-        digest, info = await resolve_image(ctx, image, config)
-        structure = next_structure(app.structure or {}, previous_build.procfile if previous_build else {},
-                                   procfile, sha, dockerfile)
-        build = Build(app_id=app.id, owner=user.username, image=image, digest=digest, sha=sha,
-                      procfile=procfile, dockerfile=dockerfile)
-        release = Release(app_id=app.id, owner=user.username, version=await next_version(session, app.id),
-                          config_uuid=config.uuid, build_uuid=build.uuid,
-                          summary=build_summary(user.username, image, sha, digest))
-        # Check what can be checked before anything is stored: nothing is created on a 400 here.
-        app_settings = await repo.latest_settings(session, app.id)
-        deploy.plan(app, release, build, config, info, structure,
-                    app_settings.routable if app_settings else True, ctx.settings)
-        session.add(build)
-        await session.flush()
-        session.add(release)
-        await session.commit()
-        await deploy_release(session, ctx, app, release, build, config, structure, info,
-                             f"{user.username} deployed {build.uuid[:7]} which failed")
+        version = await next_version(session, app.id)
+        async with deploy_events.recording(ctx, session, app.id, version) as events:
+            current, config, previous_build = await current_state(session, app)
+            digest, info = await resolve_image(ctx, image, config)
+            events.resolved(image, digest)
+            events.image_ready(image, info.exposed_ports)
+            structure = next_structure(app.structure or {}, previous_build.procfile if previous_build else {},
+                                       procfile, sha, dockerfile)
+            build = Build(app_id=app.id, owner=user.username, image=image, digest=digest, sha=sha,
+                          procfile=procfile, dockerfile=dockerfile)
+            release = Release(app_id=app.id, owner=user.username, version=version,
+                              config_uuid=config.uuid, build_uuid=build.uuid,
+                              summary=build_summary(user.username, image, sha, digest))
+            # Check what can be checked before anything is stored: nothing is created on a 400 here.
+            app_settings = await repo.latest_settings(session, app.id)
+            deploy.plan(app, release, build, config, info, structure,
+                        app_settings.routable if app_settings else True, ctx.settings)
+            session.add(build)
+            await session.flush()
+            session.add(release)
+            await session.commit()
+            await deploy_release(session, ctx, app, release, build, config, structure, info,
+                                 f"{user.username} deployed {build.uuid[:7]} which failed", events)
     return build
 
 
@@ -233,8 +244,9 @@ async def rollback(session: AsyncSession, ctx, app: App, user: User, data: dict[
         session.add(release)
         await session.commit()
         if current_build is not None and build is not None:
-            await deploy_release(session, ctx, app, release, build, config, dict(app.structure or {}), info,
-                                 f"{current.owner} performed roll back to a release that failed")
+            async with deploy_events.recording(ctx, session, app.id, release.version) as events:
+                await deploy_release(session, ctx, app, release, build, config, dict(app.structure or {}), info,
+                                     f"{current.owner} performed roll back to a release that failed", events)
         return release.version
 
 
