@@ -1,0 +1,71 @@
+"""CLI start-up: whole-process wall time of `deis --version` and `deis ps` against a local platform (one app,
+one container), beside `python -c pass` (the interpreter's own floor, what any Python CLI pays). Medians of
+CLI_RUNS (default 15) runs each. There is no Go Workflow CLI binary on this machine to compare with (and no
+network to fetch one): the issue's 5 ms figure for it is quoted, not measured."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from .common import Platform, ensure_bench_image
+
+BIN = Path(sys.executable).parent
+CLI_RUNS = max(int(os.environ.get("CLI_RUNS", "15")), 10)
+
+
+def timed_runs(argv: list[str], env: dict[str, str]) -> list[float]:
+    times = []
+    for _ in range(CLI_RUNS):
+        t0 = time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True, stdin=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+        assert done.returncode == 0, done.stderr.decode()
+    return times
+
+
+def line(name: str, values: list[float], target: float | None = None) -> float:
+    median = statistics.median(values)
+    verdict = "" if target is None else f"  target ≤ {target:.2f} s: {'met' if median <= target else 'MISSED'}"
+    print(f"  {name:<28} median {median * 1000:6.0f} ms  (min {min(values) * 1000:.0f}, "
+          f"max {max(values) * 1000:.0f}, n={len(values)}){verdict}", flush=True)
+    return median
+
+
+def run() -> dict[str, float]:
+    print("== CLI start-up: whole process, stdout a pipe", flush=True)
+    deis = shutil.which("deis", path=str(BIN)) or str(BIN / "deis")
+    home = Path(tempfile.mkdtemp(prefix="workflow-bench-cli-"))
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("DEIS_PROFILE", None)
+    floor = line("python -c pass", timed_runs([sys.executable, "-c", "pass"], env))
+    version = line("deis --version", timed_runs([deis, "--version"], env), target=0.10)
+    with Platform("bench-cli") as platform:
+        platform.start()
+        subprocess.run([deis, "register", platform.url, "--username=cli", "--password=cli-password",
+                        "--email=cli@example.com"], env=env, check=True, capture_output=True)
+        subprocess.run([deis, "create", "clibench", "--no-remote"], env=env, check=True, capture_output=True)
+        subprocess.run([deis, "pull", ensure_bench_image(), "-a", "clibench"], env=env, check=True,
+                       capture_output=True)
+        ps = line("deis ps -a clibench", timed_runs([deis, "ps", "-a", "clibench"], env), target=0.15)
+        # What of that is the controller's: the same request from a warm client (no process, no imports).
+        token = json.loads((home / ".deis" / "client.json").read_text())["token"]
+        answers = []
+        with httpx.Client(base_url=platform.url, headers={"Authorization": f"token {token}"}) as client:
+            for _ in range(CLI_RUNS):
+                t0 = time.perf_counter()
+                client.get("/v2/apps/clibench/pods/", params={"limit": 1000}).raise_for_status()
+                answers.append(time.perf_counter() - t0)
+        answer = line("  its answer (warm client)", answers)
+    shutil.rmtree(home, ignore_errors=True)
+    return {"cli --version ms": version * 1000, "cli ps ms": ps * 1000, "cli ps answer ms": answer * 1000,
+            "python -c pass ms": floor * 1000}
