@@ -111,7 +111,7 @@ class DeployEvents:
     # --- keeping and delivering --------------------------------------------------------------------
 
     def _add(self, kind: str, message: str, level: str = "INFO", **data: Any) -> None:
-        if len(self.items) >= MAX_EVENTS_PER_RUN - 2 and kind not in TERMINAL:
+        if len(self.items) >= MAX_EVENTS_PER_RUN - 2 and kind not in (*TERMINAL, "note"):
             self._dropped += 1
             return
         if self._dropped and kind in TERMINAL:
