@@ -91,3 +91,40 @@ def test_event_line_for_the_logs():
     moment, text = deploy_events.log_line(7, events.items[0])
     assert moment == events.items[0]["created"]
     assert text.endswith(" deis[deploy.v7]: INFO router switched to v7")
+
+
+class _NoRows:
+    """A session whose database holds no stored events (the runs below are live only)."""
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return False
+
+    async def scalars(self, _stmt):
+        return self
+
+    def all(self):
+        return []
+
+
+async def test_follow_shows_a_second_attempt_at_the_same_version_whole():
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(live_events={}, sessions=_NoRows)
+    stream = deploy_events.follow(ctx, "app", 3, poll=0.01)
+    refused = DeployEvents("app", 3)
+    ctx.live_events[("app", 3)] = refused
+    refused.resolved("img", "sha256:1")
+    first = await asyncio.wait_for(stream.__anext__(), 2)
+    assert '"seq": 1' in first and "resolved" in first
+    refused.done = True  # refused with a 400: nothing stored
+    del ctx.live_events[("app", 3)]
+    again = DeployEvents("app", 3)  # the next attempt numbers from 1 again
+    ctx.live_events[("app", 3)] = again
+    again.resolved("img", "sha256:2")
+    again.deployed()
+    second = await asyncio.wait_for(stream.__anext__(), 2)
+    assert "sha256:2" in second and "v3 deployed" in second
+    await stream.aclose()

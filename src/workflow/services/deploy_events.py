@@ -220,8 +220,14 @@ async def follow(ctx, app_id: str, version: int, since: int = 0, poll: float = 0
     once, from the live recorder), until the client goes away — the logs stream's shape, one JSON object a
     line."""
     last = since
+    seen_run = None
     while True:
         run = ctx.live_events.get((app_id, version))
+        if run is not None and run is not seen_run:
+            # A new run. One refused before its release was stored (a 400 after the image was resolved)
+            # stored nothing, and the next attempt at this version numbers from 1 again: show it whole.
+            seen_run = run
+            last = min(last, run.first_seq - 1)
         fresh: list[dict[str, Any]] = []
         if run is None or last < run.first_seq - 1:
             async with ctx.sessions() as session:
