@@ -1,4 +1,4 @@
-"""`deis`: a Typer client of the Workflow controller REST API v2.3."""
+"""`deis`: a client of the Workflow controller REST API v2.3 that reads its argv as the Workflow CLI does (docopt)."""
 
 import sys
 
