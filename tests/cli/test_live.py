@@ -3,41 +3,23 @@ the installed `deis` binary (stdout a pipe, stdin not a terminal, as in a CI job
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.cli.test_contract import COMMANDS, docopt_help
-from tests.e2e.conftest import server, test_images  # noqa: F401 - the live-server fixtures
+from tests.e2e.conftest import deis, server, test_images  # noqa: F401 - the live-server fixtures
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def live(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    exe = shutil.which("deis", path=str(BIN)) or str(BIN / "deis")
-    env = {**os.environ, "HOME": str(home)}
-    env.pop("DEIS_PROFILE", None)
+def test_ci_job_with_the_go_cli_argv(server, deis):  # noqa: F811 - the imported fixtures
+    def live(*args: str):
+        return deis(*args, ok=False)
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [exe, *args], env=env, cwd=workdir, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
-        )
-
-    run.home = home
-    return run
-
-
-def test_ci_job_with_the_go_cli_argv(server, live):  # noqa: F811 - the imported fixture
+    live.home = deis.home
     assert live("register", server.url, "--username=alice", "--password=secret", "--email=a@x.io").returncode == 0
 
     out = live("create", "web", "--no-remote", "--buildpack", "https://bp.example/x")

@@ -130,7 +130,9 @@ def deis(tmp_path):
     env.pop("DEIS_PROFILE", None)
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([exe, *args], env=env, cwd=workdir, capture_output=True, text=True, timeout=300)
+        # stdin not a terminal, as in a CI job: a command that would prompt must say what flag it needs.
+        result = subprocess.run([exe, *args], env=env, cwd=workdir, capture_output=True, text=True, timeout=300,
+                                stdin=subprocess.DEVNULL)
         if ok:
             assert result.returncode == 0, f"deis {' '.join(args)}: {result.stdout}{result.stderr}"
         return result
@@ -141,6 +143,7 @@ def deis(tmp_path):
                                 stderr=subprocess.STDOUT)
 
     run.popen = popen
+    run.home = home
     return run
 
 
