@@ -54,6 +54,11 @@ class RegistryAuth:
     hostname: str | None = None
 
 
+def scrub(text: str, auth: RegistryAuth | None) -> str:
+    """`text` without the registry password: engine and registry messages go to users, events and logs."""
+    return text.replace(auth.password, "********") if auth is not None and auth.password else text
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     """What deploy validation needs from `docker image inspect`."""

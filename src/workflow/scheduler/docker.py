@@ -54,6 +54,7 @@ from .base import (
     ImagePullFailed,
     RegistryAuth,
     SchedulerError,
+    scrub,
 )
 from .images import DIGEST_RE, image_reference, split_image
 
@@ -123,10 +124,6 @@ def _translate(exc: BaseException, doing: str) -> SchedulerError:
 
 
 _TRANSLATED = (DockerError, aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError)
-
-
-def _scrub(text: str, auth: RegistryAuth | None) -> str:
-    return text.replace(auth.password, "********") if auth is not None and auth.password else text
 
 
 def _is_status(exc: BaseException, *statuses: int) -> bool:
@@ -446,10 +443,7 @@ class DockerScheduler:
         except DockerError as exc:
             if exc.status == 900:
                 raise _translate(exc, f"logging in to {server}") from None
-            reason = _engine_message(exc)
-            if auth.password:
-                reason = reason.replace(auth.password, "********")
-            raise ImagePullFailed(reason) from None
+            raise ImagePullFailed(scrub(_engine_message(exc), auth)) from None
         except TimeoutError:
             raise ImagePullFailed(f"registry {server} did not answer within {self._api_timeout:g} s") from None
         except _TRANSLATED as exc:
@@ -523,7 +517,7 @@ class DockerScheduler:
             except DockerError as exc:
                 if exc.status == 900:
                     raise _translate(exc, f"resolving {ref}") from None
-                reason = _scrub(_engine_message(exc), auth)
+                reason = scrub(_engine_message(exc), auth)
                 endpoint_missing = exc.status == 501 or (exc.status == 404 and "page not found" in reason.lower())
                 if not endpoint_missing:
                     raise self._resolve_error(ref, exc.status, reason) from None
@@ -541,7 +535,7 @@ class DockerScheduler:
         try:
             return await images.manifest_digest(ref, auth, await self._registry_settings(), self._api_timeout)
         except (ImageNotFound, ImagePullFailed) as exc:
-            message = _scrub(exc.message, auth)
+            message = scrub(exc.message, auth)
             if isinstance(exc, ImageNotFound):
                 raise ImageNotFound(f"image {ref} not found: {message}") from None
             raise ImagePullFailed(f"cannot pull {ref}: {message}") from None

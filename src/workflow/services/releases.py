@@ -23,8 +23,9 @@ from ..scheduler.base import (
     ImagePullFailed,
     RegistryAuth,
     SchedulerError,
+    scrub,
 )
-from ..scheduler.images import pinned, valid_reference
+from ..scheduler.images import pinned, split_image, valid_reference
 from . import deploy, deploy_events
 from .deploy import DeployError
 from .deploy_events import QUIET, DeployEvents
@@ -50,25 +51,12 @@ def registry_auth(ctx, config: Config) -> RegistryAuth | None:
     return RegistryAuth(username=registry["username"], password=password, hostname=registry.get("hostname"))
 
 
-def scrub(text: str, auth: RegistryAuth | None) -> str:
-    """`text` without the registry password: engine and registry messages go to users, events and logs."""
-    if auth is not None and auth.password:
-        return text.replace(auth.password, "********")
-    return text
-
-
-def image_registry(image: str) -> str:
-    """The registry host of an image reference (Docker's rule: a first path part with `.`/`:` or localhost)."""
-    first, slash, _ = image.partition("@")[0].partition("/")
-    return first if slash and ("." in first or ":" in first or first == "localhost") else "docker.io"
-
-
 async def check_registry(ctx, registry: dict[str, Any], image: str | None) -> None:
     """Credentials being set are checked against their registry before they are stored (`docker login` from
     the engine); refused → 400 with the registry's reason. The hostname defaults to the registry of the app's
     current build image; with neither (no build yet), the first pull checks them."""
     username, password = registry.get("username"), registry.get("password")
-    hostname = registry.get("hostname") or (image_registry(image) if image else None)
+    hostname = registry.get("hostname") or (split_image(image)[0] if image else None)
     if not username or not password or not hostname:
         return
     deploy.require_scheduler(ctx)
