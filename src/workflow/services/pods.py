@@ -70,7 +70,8 @@ async def scale(session: AsyncSession, ctx, app: App, user: User | None, body: d
         for proc_type in wanted:
             if proc_type != "cmd" and proc_type not in (build.procfile or {}):
                 raise NotFoundDetail(f"Container type {proc_type} does not exist in application")
-        rules = getattr(await repo.latest_settings(session, app.id), "autoscale", None) or {}
+        app_settings = await repo.latest_settings(session, app.id)  # autoscale rules and routable: one read
+        rules = (app_settings.autoscale if app_settings else None) or {}
         if problem := autoscale.outside_rules(rules, wanted):
             raise BadRequest(problem)
         if if_current is not None and any((app.structure or {}).get(t, 0) != n for t, n in if_current.items()):
@@ -80,8 +81,8 @@ async def scale(session: AsyncSession, ctx, app: App, user: User | None, body: d
             return False
         check_container_quota(ctx.settings, app.structure or {}, structure)
         info = await pull_image(ctx, deploy.image_of(build), config)
-        app_settings = await _routable(session, app)
-        the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
+        routable = app_settings.routable if app_settings else True
+        the_plan = deploy.plan(app, release, build, config, info, structure, routable, ctx.settings)
         counts = " ".join(f"{t}={n}" for t, n in sorted(wanted.items()))
         async with deploy_events.recording(ctx, session, app.id, release.version, new_release=False) as events:
             events.planned(wanted)
