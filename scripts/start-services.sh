@@ -14,6 +14,10 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 need_pkgs=()
 command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v nginx >/dev/null || need_pkgs+=(nginx)
+# the router's live routes: nginx's Lua module and the resty libraries its balancer uses
+for pkg in libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-cjson; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
+done
 command -v curl >/dev/null || need_pkgs+=(curl)
 # the Public Suffix List (custom wildcard domains are checked against it)
 [ -f /usr/share/publicsuffix/public_suffix_list.dat ] || need_pkgs+=(publicsuffix)
