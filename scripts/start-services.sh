@@ -29,6 +29,8 @@ if [ "$want_test" = 1 ]; then
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
   command -v chromium >/dev/null || need_pkgs+=(chromium)
   command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
+  # the router benchmark's load generator (`make bench` starts the services with --test)
+  command -v wrk >/dev/null || need_pkgs+=(wrk)
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
