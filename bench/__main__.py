@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
         print(f"   ({name}: {time.monotonic() - started:.0f} s)\n", flush=True)
     print(f"# summary (ours/raw, medians) after {time.monotonic() - t0:.0f} s")
     for key, value in ratios.items():
-        suffix = "" if " ms" in key or key.startswith("api ") else "×"
+        suffix = "" if " ms" in key or key.startswith("api ") or key.endswith("(count)") else "×"
         print(f"  {key:<45} {value:8.2f}{suffix}")
     return 0
 
