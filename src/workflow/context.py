@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from .config import Settings
 from .limits import FailureThrottle, Slots
 from .security import Cipher
+from .services.route_state import RouteState
 
 if TYPE_CHECKING:
     from .scheduler.base import Scheduler
@@ -37,6 +38,7 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     cipher: Cipher
     scheduler: Scheduler | None = None
+    route_state: RouteState = field(default_factory=RouteState)  # which release serves, which instances are ready
     routes: Any = None  # services.routing.RouteSync, when a router runs
     reconciler: Any = None  # reconciler.Reconciler
     health: Any = None  # services.health.HealthMonitor

@@ -25,13 +25,15 @@ import httpx
 
 from . import repositories as repo
 from .db import DATABASE_UNAVAILABLE
+from .domain import plan as planning
+from .domain.plan import DEFAULTS, RUN_TYPE, probe_for
 from .errors import first_line
 from .models import utcnow
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
 from .scheduler.images import canonical, pinned
-from .services import deploy
-from .services.health import DEFAULTS, probe_for, run_probe
-from .services.releases import current_state, pull_image, record_event
+from .services import rollout
+from .services.probing import run_probe
+from .services.releases import current_state, pull_image
 
 log = logging.getLogger("workflow.reconciler")
 
@@ -80,7 +82,7 @@ class Reconciler:
             for app_id in app_ids & {c.app for c in containers}:  # an app with no container has nothing to adopt
                 app = await repo.app_by_id(session, app_id)
                 release = await repo.current_release(session, app_id)
-                mine = [c for c in containers if c.app == app_id and c.proc_type != deploy.RUN_TYPE]
+                mine = [c for c in containers if c.app == app_id and c.proc_type != RUN_TYPE]
                 versions = {c.version for c in mine if c.state not in DEAD}
                 if app is None or release is None or not versions:
                     continue  # nothing runs: the periodic pass starts what the structure asks for
@@ -98,11 +100,11 @@ class Reconciler:
                 for unfinished in await repo.releases_in_force_after(session, app_id, serving):
                     await self._fail_unfinished(session, unfinished)
                 if any(c.version == serving for c in mine):
-                    ctx.routes.serving[app_id] = serving
-                    ctx.routes.ready.update(c.id for c in mine if c.version == serving and c.state == "up")
+                    ctx.route_state.serve(app_id, serving)
+                    ctx.route_state.mark_ready(c for c in mine if c.version == serving and c.state == "up")
             await session.commit()
         orphans = [c for c in containers if c.app not in app_ids
-                   or (c.proc_type != deploy.RUN_TYPE and c.version != ctx.routes.serving.get(c.app))]
+                   or (c.proc_type != RUN_TYPE and c.version != ctx.route_state.serving(c.app))]
         if orphans:
             log.info("removing %d container(s) no release owns", len(orphans))
             await ctx.scheduler.remove(orphans, grace_seconds=ctx.settings.stop_grace_seconds)
@@ -132,7 +134,7 @@ class Reconciler:
         release.failed = True
         release.failure = reason
         release.updated = utcnow()
-        await record_event(session, release.app_id,
+        await repo.record_event(session, release.app_id,
                            f"{release.owner} deploy of v{release.version} failed: {reason}", "ERROR")
 
     def start(self) -> None:
@@ -187,7 +189,7 @@ class Reconciler:
         while True:
             try:
                 async for event in self.ctx.scheduler.events():
-                    if event.action in ("die", "oom") and event.proc_type != deploy.RUN_TYPE:
+                    if event.action in ("die", "oom") and event.proc_type != RUN_TYPE:
                         if event.action == "oom":
                             self._oom.add(event.container_id)
                         else:
@@ -235,7 +237,7 @@ class Reconciler:
             async with self.ctx.sessions() as session:
                 for ref in removed:
                     for app_id in sorted(owners[ref]):
-                        await record_event(session, app_id, f"removed image {ref}: no longer used by the app's "
+                        await repo.record_event(session, app_id, f"removed image {ref}: no longer used by the app's "
                                                             f"last {keep_releases} releases")
                 await session.commit()
         return removed
@@ -251,9 +253,9 @@ class Reconciler:
         async with self.ctx.sessions() as session:
             structures = await repo.app_structures(session)
         for app_id, structure in structures.items():
-            version = self.ctx.routes.serving.get(app_id)
+            version = self.ctx.route_state.serving(app_id)
             mine = [c for c in containers if c.app == app_id and c.version == version
-                    and c.proc_type != deploy.RUN_TYPE]
+                    and c.proc_type != RUN_TYPE]
             alive: dict[str, int] = {}
             for c in mine:
                 if not self._is_dead(c):
@@ -310,11 +312,11 @@ class Reconciler:
             if app is None:
                 return
             release, config, build = await current_state(session, app)
-            version = ctx.routes.serving.get(app_id, release.version)
+            version = ctx.route_state.serving(app_id) or release.version
             if build is None or version != release.version:
                 return
             containers = [c for c in await ctx.scheduler.list(app=app_id, version=version)
-                          if c.proc_type != deploy.RUN_TYPE]
+                          if c.proc_type != RUN_TYPE]
             dead = [c for c in containers if self._is_dead(c)]
             alive: dict[str, list[Container]] = {}
             for c in containers:
@@ -330,28 +332,21 @@ class Reconciler:
             for c in dead:
                 what = ("was OOM-killed" if c.oom_killed else "was never started" if c.state == "starting"
                         else f"crashed with exit code {c.exit_code}" if c.state in DEAD else self._died[c.id])
-                await record_event(session, app_id, f"container {c.name} {what}", "ERROR")
+                await repo.record_event(session, app_id, f"container {c.name} {what}", "ERROR")
             await session.commit()
-            if dead:
-                await ctx.scheduler.remove(dead, grace_seconds=0)
-                ctx.routes.ready.difference_update(c.id for c in dead)
-                for c in dead:
-                    self._died.pop(c.id, None)
-                    self._oom.discard(c.id)
+            the_plan = None
             if missing:
                 settings_row = await repo.latest_settings(session, app_id)
-                info = await pull_image(ctx, deploy.image_of(build), config)
-                the_plan = deploy.plan(app, release, build, config, info, missing,
-                                       settings_row.routable if settings_row else True, ctx.settings)
-                for proc_type, count in missing.items():
-                    try:
-                        await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout,
-                                                 probe=the_plan.readiness.get(proc_type))
-                    except deploy.DeployError as exc:
-                        log.warning("replacement for %s/%s failed: %s", app_id, proc_type, exc)
-                self.corrections += 1
-            if surplus:
-                ctx.routes.ready.difference_update(c.id for c in surplus)
-                self.corrections += 1
-            await ctx.routes.sync()
-            await deploy.retire(ctx, surplus, ctx.settings.stop_grace_seconds)
+                info = await pull_image(ctx, planning.image_of(build), config)
+                the_plan = planning.plan(app, release, build, config, info, missing,
+                                         settings_row.routable if settings_row else True, ctx.settings)
+            # A replacement that does not come up is logged; the types that did keep their new containers.
+            outcome = await rollout.converge(ctx, rollout.Target(
+                app_id, the_plan, desired=dict(app.structure or {}), running=[c for cs in alive.values() for c in cs],
+                dead=dead, all_or_nothing=False, grace=ctx.settings.stop_grace_seconds))
+            for c in dead:
+                self._died.pop(c.id, None)
+                self._oom.discard(c.id)
+            for failure in outcome.failures:
+                log.warning("replacement for %s failed: %s", app_id, failure)
+            self.corrections += bool(missing) + bool(surplus)

@@ -33,6 +33,11 @@ async def page(session: AsyncSession, stmt, limit: int, offset: int) -> tuple[in
     return int(count or 0), rows
 
 
+async def record_event(session: AsyncSession, app_id: str, message: str, level: str = "INFO") -> None:
+    """A platform event in the app's log (`deis[controller]: INFO <message>`), kept in the database."""
+    session.add(Event(app_id=app_id, message=message, level=level))
+
+
 # --- users and tokens --------------------------------------------------------------------------
 
 

@@ -141,7 +141,7 @@ async def replaced(platform, name: str, old_id: str, patience: float = 30.0):
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
         fresh = [c for c in await running(platform, name) if c.id != old_id]
-        if fresh and platform.state.ctx.routes.ready.issuperset(c.id for c in fresh):
+        if fresh and all(platform.state.ctx.route_state.is_ready(c.id) for c in fresh):
             return fresh[0]
         await asyncio.sleep(0.2)
     raise AssertionError(f"no replacement for {old_id[:12]} within {patience:g} s")

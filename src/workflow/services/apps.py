@@ -77,11 +77,9 @@ async def destroy(session: AsyncSession, ctx, app: App) -> None:
     """Forget the app (rows, then the router's route), then remove every container it had."""
     async with app_work(session, ctx, app):
         await repo.delete_app(session, app.id)
-        if ctx.routes is not None:
-            ctx.routes.serving.pop(app.id, None)
+        ctx.route_state.forget_app(app.id)
         await commit_and_sync(session, ctx)
         if ctx.scheduler is not None:
             containers = await ctx.scheduler.list(app=app.id)
             await ctx.scheduler.remove(containers, grace_seconds=ctx.settings.stop_grace_seconds)
-            if ctx.routes is not None:
-                ctx.routes.ready.difference_update(c.id for c in containers)
+            ctx.route_state.withdraw(containers)

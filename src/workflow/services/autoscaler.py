@@ -25,14 +25,14 @@ from typing import Any
 from .. import repositories as repo
 from ..db import DATABASE_UNAVAILABLE
 from ..domain import autoscale
+from ..domain import plan as planning
 from ..domain.autoscale import CpuSample, Rule
 from ..errors import WorkflowError, first_line
 from ..metrics import AUTOSCALE_DECISIONS, AUTOSCALE_PASS_SECONDS
 from ..models import utcnow
 from ..scheduler.base import Container, SchedulerError
 from ..schemas import AutoscaleStatus
-from . import deploy, pods
-from .releases import record_event
+from . import pods
 
 log = logging.getLogger("workflow.autoscaler")
 
@@ -139,7 +139,7 @@ class Autoscaler:
             for app_id, rules in sorted(rules_by_app.items()):
                 if ctx.locks(app_id).locked():
                     continue
-                version = (ctx.routes.serving.get(app_id) if ctx.routes is not None else None)
+                version = ctx.route_state.serving(app_id)
                 release = (await repo.release_by_version(session, app_id, version) if version is not None
                            else await repo.current_release(session, app_id))
                 config = await repo.get_config(session, release.config_uuid) if release else None
@@ -148,7 +148,7 @@ class Autoscaler:
                 running = [c for c in await ctx.scheduler.list(app=app_id, version=release.version)
                            if c.state == "up"]
                 for proc_type, rule in sorted(rules.items()):
-                    nano = deploy.resources_for(config, proc_type).nano_cpus
+                    nano = planning.resources_for(config, proc_type).nano_cpus
                     targets.append(_Target(app_id, proc_type, rule, structures.get(app_id, {}).get(proc_type, 0),
                                            nano / 1e9 if nano else None,
                                            [c for c in running if c.proc_type == proc_type]))
@@ -222,7 +222,7 @@ class Autoscaler:
                 line = f"autoscaling {step} failed: {message}"
                 # The same refusal every pass (the app's container quota, say) is logged once, not every 15 s.
                 if self._failed.get(key) != line and await repo.app_by_id(session, target.app_id) is not None:
-                    await record_event(session, target.app_id, line, "ERROR")
+                    await repo.record_event(session, target.app_id, line, "ERROR")
                     await session.commit()
                 self._failed[key] = line
                 return

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain import configrules
+from ..domain import plan as planning
 from ..domain.summaries import config_summary
 from ..errors import BadRequest, Conflict, FieldErrors, Unprocessable
 from ..models import App, Config, Release, User
@@ -90,7 +91,7 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
         info = None
         if build is not None:
             deploy.require_scheduler(ctx)
-            info = await pull_image(ctx, deploy.image_of(build), config)
+            info = await pull_image(ctx, planning.image_of(build), config)
         session.add(config)
         await session.flush()
         session.add(release)

@@ -1,9 +1,9 @@
-"""Health probes (Kubernetes probe JSON in config `healthcheck`), run by the controller.
+"""The health monitor: the serving containers' probes (`services/probes.py`), run periodically.
 
 Readiness gates deploys (a new container joins the router only when ready) and router membership
 afterwards (a container that stops being ready leaves the router until it recovers). Liveness failures
-(`failureThreshold` in a row) replace the container. `httpGet` passes on 200–399, `tcpSocket` on a
-connect; `exec` runs the command in the container.
+(`failureThreshold` in a row) replace the container: the converge path removes it, the reconciler starts
+its successor.
 """
 
 from __future__ import annotations
@@ -19,87 +19,13 @@ import httpx
 
 from .. import repositories as repo
 from ..db import DATABASE_UNAVAILABLE
-from ..domain.configrules import probe_error
-from ..domain.procfile import ROUTABLE_TYPES
+from ..domain.plan import probe_for
 from ..errors import first_line
 from ..scheduler.base import Container, SchedulerError
+from . import rollout
+from .probing import run_probe, started_monotonic
 
 log = logging.getLogger("workflow.health")
-
-DEFAULTS = {"initialDelaySeconds": 0, "timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
-            "failureThreshold": 3}
-
-
-_WARNED: set[tuple[str, str, str]] = set()  # malformed stored probes already logged (once each)
-
-
-def probe_for(healthcheck: dict[str, Any], proc_type: str, kind: str) -> dict[str, Any] | None:
-    """The probe of a kind for a process type: its own key, else `web/cmd` for web and cmd."""
-    probes = healthcheck.get(proc_type)
-    if probes is None and proc_type in ROUTABLE_TYPES:
-        probes = healthcheck.get("web/cmd")
-    probe = probes.get(kind) if isinstance(probes, dict) else None
-    if not probe:
-        return None
-    problem = probe_error(probe)
-    if problem:  # stored before the rules were as strict as they are (the API refuses it today): not run
-        if len(_WARNED) < 1000 and (kind, proc_type, problem) not in _WARNED:
-            _WARNED.add((kind, proc_type, problem))
-            log.warning("%s of %s not run: %s", kind, proc_type, problem)
-        return None
-    return {**DEFAULTS, **probe}
-
-
-async def run_probe(ctx, container: Container, probe: dict[str, Any], client: httpx.AsyncClient) -> bool:
-    timeout = max(float(probe.get("timeoutSeconds") or 1), 0.1)
-    try:
-        if "httpGet" in probe:
-            spec = probe["httpGet"]
-            path = spec.get("path") or "/"
-            headers = {h["name"]: h["value"] for h in spec.get("httpHeaders") or []}
-            if spec.get("host"):
-                headers["Host"] = spec["host"]
-            url = f"http://{container.address}:{spec['port']}{path if path.startswith('/') else '/' + path}"
-            response = await client.get(url, headers=headers, timeout=timeout)
-            return 200 <= response.status_code < 400
-        if "tcpSocket" in probe:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(container.address, probe["tcpSocket"]["port"]), timeout)
-            writer.close()
-            return True
-        if "exec" in probe:
-            code = await ctx.scheduler.exec(container, probe["exec"]["command"], timeout)
-            return code == 0
-    except (OSError, TimeoutError, httpx.HTTPError, SchedulerError):
-        return False
-    return False
-
-
-async def wait_probe(ctx, container: Container, probe: dict[str, Any], deadline: float) -> bool:
-    """Until the probe passes `successThreshold` times in a row (after its initial delay), or the deadline."""
-    await asyncio.sleep(max(0.0, float(probe["initialDelaySeconds"])
-                            - (time.monotonic() - _started_monotonic(container))))
-    successes = 0
-    period = min(float(probe["periodSeconds"]), 1.0)  # during a deploy, look more often than the period
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            if await run_probe(ctx, container, probe, client):
-                successes += 1
-                if successes >= int(probe["successThreshold"]):
-                    return True
-            else:
-                successes = 0
-            await asyncio.sleep(period)
-    return False
-
-
-def _started_monotonic(container: Container) -> float:
-    if container.started is None:
-        return time.monotonic()
-    from datetime import UTC, datetime
-
-    age = (datetime.now(UTC) - container.started).total_seconds()
-    return time.monotonic() - max(age, 0.0)
 
 
 @dataclass
@@ -150,7 +76,7 @@ class HealthMonitor:
         ctx = self.ctx
         configs: dict[str, dict[str, Any]] = {}
         async with ctx.sessions() as session:
-            for app_id, version in list(ctx.routes.serving.items()):
+            for app_id, version in ctx.route_state.serving_apps().items():
                 # The serving release's probes: a deploy in progress must not judge old containers by
                 # the new release's rules.
                 release = await repo.release_by_version(session, app_id, version)
@@ -160,7 +86,7 @@ class HealthMonitor:
         if not configs:
             return
         containers = [c for c in await ctx.scheduler.list() if c.app in configs and c.state == "up"
-                      and ctx.routes.serving.get(c.app) == c.version]
+                      and ctx.route_state.serving(c.app) == c.version]
         live = {c.id for c in containers}
         self._states = {k: v for k, v in self._states.items() if k[0] in live}
         self._apps = {app_id: task for app_id, task in self._apps.items() if not task.done()}
@@ -196,7 +122,7 @@ class HealthMonitor:
             if probe is None:
                 continue
             now = time.monotonic()
-            if now - _started_monotonic(container) < float(probe["initialDelaySeconds"]):
+            if now - started_monotonic(container) < float(probe["initialDelaySeconds"]):
                 continue
             state = self._states.setdefault((container.id, kind), _State())
             if now - state.last < float(probe["periodSeconds"]):
@@ -209,29 +135,26 @@ class HealthMonitor:
                 changed |= self._readiness(container, probe, state)
             elif state.failures >= int(probe["failureThreshold"]):
                 await self._replace(container, state.failures)
-                return True
+                return changed  # the replacement synced the router itself
         return changed
 
     def _readiness(self, container: Container, probe: dict[str, Any], state: _State) -> bool:
-        ready = self.ctx.routes.ready
-        if container.id in ready and state.failures >= int(probe["failureThreshold"]):
-            ready.discard(container.id)
+        routes = self.ctx.route_state
+        ready = routes.is_ready(container.id)
+        if ready and state.failures >= int(probe["failureThreshold"]):
+            routes.withdraw([container])
             log.info("%s is not ready: out of the router", container.name)
             return True
-        if container.id not in ready and state.successes >= int(probe["successThreshold"]):
-            ready.add(container.id)
+        if not ready and state.successes >= int(probe["successThreshold"]):
+            routes.mark_ready([container])
             return True
         return False
 
     async def _replace(self, container: Container, failures: int) -> None:
-        from .releases import record_event
-
         async with self.ctx.sessions() as session:
-            await record_event(session, container.app,
-                               f"container {container.name} failed its liveness probe {failures} times; replacing it",
-                               "ERROR")
+            await repo.record_event(session, container.app, f"container {container.name} failed its liveness "
+                                                            f"probe {failures} times; replacing it", "ERROR")
             await session.commit()
-        self.ctx.routes.ready.discard(container.id)
-        await self.ctx.scheduler.remove([container], grace_seconds=0)
+        await rollout.converge(self.ctx, rollout.Target(container.app, dead=[container]))
         if self.ctx.reconciler is not None:
             self.ctx.reconciler.request(container.app)

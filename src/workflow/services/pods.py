@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import repositories as repo
 from ..domain import autoscale, naming
+from ..domain import plan as planning
+from ..domain.plan import RUN_TYPE, Plan
 from ..domain.procfile import ProcfileError, parse_scale
-from ..errors import BadRequest, NotFoundDetail, ServiceUnavailable, WorkflowError
+from ..errors import BadRequest, NotFoundDetail, WorkflowError
 from ..metrics import SCALE_SECONDS, timed
 from ..models import App, User, utcnow
 from ..scheduler.base import Container, EngineUnavailable, SchedulerError
 from ..schemas import PodOut
-from . import deploy, deploy_events
+from . import deploy, deploy_events, rollout
 from .deploy_events import QUIET, DeployEvents
-from .releases import current_state, pull_image, raise_unavailable, record_event
+from .releases import current_state, pull_image, raise_unavailable
 from .serial import app_work
 
 HIDDEN_STATES = ("down", "crashed")
@@ -24,15 +24,16 @@ HIDDEN_STATES = ("down", "crashed")
 
 def pod_out(ctx, container: Container) -> PodOut:
     state = container.state
-    if state == "up" and ctx.routes is not None and container.id not in ctx.routes.ready:
+    if state == "up" and ctx.routes is not None and not ctx.route_state.is_ready(container.id):
         state = "starting"
     return PodOut(name=container.name, state=state, type=container.proc_type, release=f"v{container.version}",
                   started=container.started or utcnow())
 
 
 async def serving_version(session: AsyncSession, ctx, app: App) -> int:
-    if ctx.routes is not None and app.id in ctx.routes.serving:
-        return ctx.routes.serving[app.id]
+    version = ctx.route_state.serving(app.id) if ctx.routes is not None else None
+    if version is not None:
+        return version
     release, _, _ = await current_state(session, app)
     return release.version
 
@@ -47,7 +48,7 @@ async def list_pods(session: AsyncSession, ctx, app: App, proc_type: str | None 
         containers = await ctx.scheduler.list(app=app.id, proc_type=proc_type)
     except SchedulerError as exc:
         raise_unavailable(exc)
-    pods = [c for c in containers if c.version == version and c.proc_type != deploy.RUN_TYPE
+    pods = [c for c in containers if c.version == version and c.proc_type != RUN_TYPE
             and c.state not in HIDDEN_STATES and (name is None or c.name == name)]
     pods.sort(key=lambda c: c.started or utcnow(), reverse=True)
     return [pod_out(ctx, c) for c in pods]
@@ -80,9 +81,9 @@ async def scale(session: AsyncSession, ctx, app: App, user: User | None, body: d
         if structure == app.structure:
             return False
         check_container_quota(ctx.settings, app.structure or {}, structure)
-        info = await pull_image(ctx, deploy.image_of(build), config)
+        info = await pull_image(ctx, planning.image_of(build), config)
         routable = app_settings.routable if app_settings else True
-        the_plan = deploy.plan(app, release, build, config, info, structure, routable, ctx.settings)
+        the_plan = planning.plan(app, release, build, config, info, structure, routable, ctx.settings)
         counts = " ".join(f"{t}={n}" for t, n in sorted(wanted.items()))
         async with deploy_events.recording(ctx, session, app.id, release.version, new_release=False) as events:
             events.planned(wanted)
@@ -93,7 +94,7 @@ async def scale(session: AsyncSession, ctx, app: App, user: User | None, body: d
                 raise
             app.structure = structure
             app.updated = utcnow()
-            await record_event(session, app.id, event or f"{user.username} scaled pods {counts}")
+            await repo.record_event(session, app.id, event or f"{user.username} scaled pods {counts}")
             events.deployed(f"scaled to {counts}")
             await events.flush(session)
             await session.commit()
@@ -121,40 +122,16 @@ async def _routable(session: AsyncSession, app: App) -> bool:
     return app_settings.routable if app_settings else True
 
 
-async def converge(ctx, app_id: str, the_plan: deploy.Plan, events: DeployEvents = QUIET) -> None:
+async def converge(ctx, app_id: str, the_plan: Plan, events: DeployEvents = QUIET) -> None:
     """Make the running containers of the plan's version match its structure: start what is missing
     (and wait until ready), then take surplus containers out of the router and stop them."""
     try:
         running = [c for c in await ctx.scheduler.list(app=app_id, version=the_plan.version)
-                   if c.proc_type != deploy.RUN_TYPE and c.state not in HIDDEN_STATES]
-        by_type: dict[str, list[Container]] = {}
-        for container in running:
-            by_type.setdefault(container.proc_type, []).append(container)
-        surplus: list[Container] = []
-        starts = []
-        for proc_type in sorted(set(the_plan.structure) | set(by_type)):
-            have = by_type.get(proc_type, [])
-            want = the_plan.structure.get(proc_type, 0)
-            if want > len(have):
-                starts.append(deploy.start_ready(ctx, the_plan.specs[proc_type], want - len(have), the_plan.timeout,
-                                                 the_plan.batches, the_plan.readiness.get(proc_type), events))
-            elif want < len(have):
-                have.sort(key=lambda c: c.started or utcnow())
-                surplus += have[want:] if want else have
-        results = await asyncio.gather(*starts, return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            await ctx.scheduler.remove([c for r in results if isinstance(r, list) for c in r], grace_seconds=0)
-            raise failures[0]
-        if ctx.routes is not None:
-            ctx.routes.serving.setdefault(app_id, the_plan.version)
-            ctx.routes.ready.difference_update(c.id for c in surplus)
-            await ctx.routes.sync()
-        await deploy.retire(ctx, surplus, the_plan.grace, events)
-    except deploy.DeployError as exc:
-        raise ServiceUnavailable(str(exc)) from exc
-    except EngineUnavailable as exc:
-        raise_unavailable(exc)
+                   if c.proc_type != RUN_TYPE and c.state not in HIDDEN_STATES]
+        await rollout.converge(ctx, rollout.Target(app_id, the_plan, desired=the_plan.structure, running=running),
+                               events)
+    except (rollout.DeployError, EngineUnavailable) as exc:
+        raise rollout.user_error(exc) from exc
 
 
 async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, name: str | None) -> list[PodOut]:
@@ -165,34 +142,27 @@ async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, n
         version = await serving_version(session, ctx, app)
         full_name = naming.full_pod_name(app.id, name) if name else None
         old = [c for c in await ctx.scheduler.list(app=app.id, proc_type=proc_type, version=version)
-               if c.proc_type != deploy.RUN_TYPE and (full_name is None or c.name == full_name)]
+               if c.proc_type != RUN_TYPE and (full_name is None or c.name == full_name)]
         if not old or build is None:
             return []
-        info = await pull_image(ctx, deploy.image_of(build), config)
+        info = await pull_image(ctx, planning.image_of(build), config)
         structure = {}
         for container in old:
             structure[container.proc_type] = structure.get(container.proc_type, 0) + 1
         app_settings = await _routable(session, app)
-        the_plan = deploy.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
+        the_plan = planning.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
         async with deploy_events.recording(ctx, session, app.id, release.version, new_release=False) as events:
             events.planned(structure)
             try:
-                new = []
-                for proc_type, count in structure.items():
-                    new += await deploy.start_ready(ctx, the_plan.specs[proc_type], count, the_plan.timeout,
-                                                    probe=the_plan.readiness.get(proc_type), events=events)
-            except deploy.DeployError as exc:
-                await ctx.scheduler.remove(new, grace_seconds=0)
-                failure = ServiceUnavailable(str(exc))
+                outcome = await rollout.converge(
+                    ctx, rollout.Target(app.id, the_plan, desired=structure, replaced=old), events)
+            except rollout.DeployError as exc:
+                failure = rollout.user_error(exc)
                 await _record_failure(session, events, failure)
                 raise failure from exc
-            if ctx.routes is not None:
-                ctx.routes.ready.difference_update(c.id for c in old)
-                await ctx.routes.sync()
-            await deploy.retire(ctx, old, the_plan.grace, events)
-            await record_event(session, app.id, f"restarted {len(old)} pod(s)")
+            await repo.record_event(session, app.id, f"restarted {len(old)} pod(s)")
             events.deployed(f"restarted {len(old)} pod(s)")
             await events.flush(session)
             await session.commit()
-        fresh = {c.id for c in new}
+        fresh = {c.id for c in outcome.started}
         return [pod_out(ctx, c) for c in await ctx.scheduler.list(app=app.id) if c.id in fresh]

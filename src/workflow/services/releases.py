@@ -12,11 +12,13 @@ from typing import Any, NoReturn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import repositories as repo
+from ..domain import plan as planning
 from ..domain.procfile import ProcfileError, next_structure, parse_procfile
 from ..domain.summaries import build_summary
 from ..errors import BadRequest, FieldErrors, NotFound, ServiceUnavailable
-from ..models import App, Build, Config, Event, Release, User, utcnow
+from ..models import App, Build, Config, Release, User, utcnow
 from ..scheduler.base import (
+    ContainerSpec,
     EngineUnavailable,
     ImageInfo,
     ImageNotFound,
@@ -27,16 +29,11 @@ from ..scheduler.base import (
 )
 from ..scheduler.images import pinned, split_image, valid_reference
 from . import deploy, deploy_events
-from .deploy import DeployError
 from .deploy_events import QUIET, DeployEvents
+from .rollout import DeployError
 from .serial import app_work
 
 log = logging.getLogger("workflow.releases")
-
-
-async def record_event(session: AsyncSession, app_id: str, message: str, level: str = "INFO") -> None:
-    """A platform event in the app's log (`deis[controller]: INFO <message>`), kept in the database."""
-    session.add(Event(app_id=app_id, message=message, level=level))
 
 
 def registry_auth(ctx, config: Config) -> RegistryAuth | None:
@@ -71,7 +68,7 @@ async def check_registry(ctx, registry: dict[str, Any], image: str | None) -> No
 
 async def pull_image(ctx, image: str, config: Config) -> ImageInfo:
     """Pull through the engine (with the app's registry credentials) unless the engine has the image; its
-    inspect. `image` is normally a build's pinned `name@digest` (`deploy.image_of`), which needs no registry
+    inspect. `image` is normally a build's pinned `name@digest` (`planning.image_of`), which needs no registry
     once local. User-facing failures are 400."""
     always = (config.values or {}).get("IMAGE_PULL_POLICY") == "Always"
     auth = registry_auth(ctx, config)
@@ -134,7 +131,7 @@ async def deploy_release(session: AsyncSession, ctx, app: App, release: Release,
     app_settings = await repo.latest_settings(session, app.id)
     routable = app_settings.routable if app_settings else True
     try:
-        the_plan = deploy.plan(app, release, build, config, image, structure, routable, ctx.settings)
+        the_plan = planning.plan(app, release, build, config, image, structure, routable, ctx.settings)
         await deploy.roll_out(ctx, app.id, the_plan, events)
     except (DeployError, BadRequest, SchedulerError) as exc:
         reason = exc.detail if isinstance(exc, BadRequest) else str(exc)
@@ -142,7 +139,7 @@ async def deploy_release(session: AsyncSession, ctx, app: App, release: Release,
         release.summary = failure_summary
         release.failure = reason
         release.updated = utcnow()
-        await record_event(session, app.id, f"{release.owner} deploy of v{release.version} failed: {reason}",
+        await repo.record_event(session, app.id, f"{release.owner} deploy of v{release.version} failed: {reason}",
                            "ERROR")
         events.failed(reason)
         await events.flush(session)
@@ -152,7 +149,7 @@ async def deploy_release(session: AsyncSession, ctx, app: App, release: Release,
         raise BadRequest(reason) from exc
     app.structure = structure
     app.updated = utcnow()
-    await record_event(session, app.id, f"{release.owner} deployed v{release.version}: {release.summary}")
+    await repo.record_event(session, app.id, f"{release.owner} deployed v{release.version}: {release.summary}")
     events.deployed()
     await events.flush(session)
     await session.commit()
@@ -191,7 +188,7 @@ async def create_build(session: AsyncSession, ctx, app: App, user: User, data: d
                               summary=build_summary(user.username, image, sha, digest))
             # Check what can be checked before anything is stored: nothing is created on a 400 here.
             app_settings = await repo.latest_settings(session, app.id)
-            deploy.plan(app, release, build, config, info, structure,
+            planning.plan(app, release, build, config, info, structure,
                         app_settings.routable if app_settings else True, ctx.settings)
             session.add(build)
             await session.flush()
@@ -228,7 +225,7 @@ async def rollback(session: AsyncSession, ctx, app: App, user: User, data: dict[
         info = None
         if current_build is not None and build is not None:
             deploy.require_scheduler(ctx)
-            info = await pull_image(ctx, deploy.image_of(build), config)
+            info = await pull_image(ctx, planning.image_of(build), config)
         session.add(release)
         await session.commit()
         if current_build is not None and build is not None:
@@ -259,17 +256,17 @@ async def run(session: AsyncSession, ctx, app: App, user: User, data: dict[str, 
 
 async def _run(session: AsyncSession, ctx, app: App, user: User, command: str, release: Release,
                config: Config, build: Build) -> tuple[int, str]:
-    info = await pull_image(ctx, deploy.image_of(build), config)
+    info = await pull_image(ctx, planning.image_of(build), config)
     port = None
     try:
-        port = deploy.release_port(config, info, False)
+        port = planning.release_port(config, info, False)
     except BadRequest:
         pass
-    spec = deploy.ContainerSpec(
-        app=app.id, proc_type=deploy.RUN_TYPE, version=release.version, image=deploy.image_of(build),
-        env=deploy.env_for(app, release, build, config, port), entrypoint=["/bin/bash", "-c"], command=[command],
-        resources=deploy.resources_for(config, "cmd"), stop_grace_seconds=0)
-    await record_event(session, app.id, f"{user.username} runs '{command}'")
+    spec = ContainerSpec(
+        app=app.id, proc_type=planning.RUN_TYPE, version=release.version, image=planning.image_of(build),
+        env=planning.env_for(app, release, build, config, port), entrypoint=["/bin/bash", "-c"], command=[command],
+        resources=planning.resources_for(config, "cmd"), stop_grace_seconds=0)
+    await repo.record_event(session, app.id, f"{user.username} runs '{command}'")
     await session.commit()
     try:
         return await ctx.scheduler.run_once(spec, ctx.settings.run_timeout)

@@ -1,8 +1,8 @@
 """The route table, derived from the scheduler's view and the apps' settings, handed to the router.
 
-Which containers receive traffic is decided here: for each app, the running containers of the routable
-type (`web`, else `cmd`) of the version that is *serving* (set by the deploy path once a release's
-containers are ready), that have passed readiness.
+Which containers receive traffic is the routing state's answer (`services/route_state.py`): for each app,
+the running containers of the routable type (`web`, else `cmd`) of the version that is *serving*, that have
+passed readiness.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 from .. import repositories as repo
 from ..db import DATABASE_UNAVAILABLE
 from ..domain.hostnames import platform_host
-from ..domain.procfile import ROUTABLE_TYPES
 from ..errors import ServiceUnavailable
 from ..metrics import observe_containers
 from ..models import Certificate
@@ -29,8 +28,6 @@ class RouteSync:
     def __init__(self, ctx, router):
         self.ctx = ctx
         self.router = router
-        self.serving: dict[str, int] = {}  # app id -> version whose containers receive traffic
-        self.ready: set[str] = set()  # container ids that passed readiness
         self._lock = asyncio.Lock()
         self._requested = 0  # sync() calls made
         self._done = 0  # the latest call whose table (built after it) went live
@@ -43,17 +40,6 @@ class RouteSync:
     @property
     def cert_dir(self) -> Path:
         return self.ctx.settings.data_dir.resolve() / "certs"
-
-    def routable(self, containers: list[Container], app_id: str) -> list[Container]:
-        """The containers of an app the router should send traffic to."""
-        version = self.serving.get(app_id)
-        live = [c for c in containers if c.app == app_id and c.version == version and c.state == "up"
-                and c.id in self.ready and c.port]
-        for proc_type in ROUTABLE_TYPES:
-            chosen = [c for c in live if c.proc_type == proc_type]
-            if chosen:
-                return chosen
-        return []
 
     async def table(self) -> RouteTable:
         containers = await self.ctx.scheduler.list() if self.ctx.scheduler else []
@@ -80,7 +66,8 @@ class RouteSync:
                     files = await self._files(certs[d.certificate_id])
                     if files is not None:
                         certificates[host] = files
-            upstreams = [f"{c.address}:{c.port}" for c in self.routable(containers, app_id) if c.address]
+            upstreams = [f"{c.address}:{c.port}" for c in self.ctx.route_state.routable(containers, app_id)
+                         if c.address]
             routes.append(AppRoute(
                 app=app_id, hosts=hosts, upstreams=upstreams,
                 maintenance=bool(settings and settings.maintenance),
