@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-PAUSE = 0.003  # between two requests on a connection: leaves it idle now and then, as real clients do
+PAUSE = 0.003  # between two requests on a connection, by default: it is idle now and then, as real clients are
 REQUEST_TIMEOUT = 10.0
 
 
@@ -86,6 +86,7 @@ class Connection:
     host: str
     answers: list[Answer] = field(default_factory=list)
     errors: list[SocketError] = field(default_factory=list)
+    pause: float = PAUSE
     sockets: int = 0
     graceful_closes: int = 0
 
@@ -122,7 +123,7 @@ class Connection:
                 self.graceful_closes += 1
                 writer.close()
                 writer = None
-            await asyncio.sleep(PAUSE)
+            await asyncio.sleep(self.pause)
         if writer is not None:
             writer.close()
 
