@@ -8,12 +8,8 @@ the SDK's CLI text in one place, `error_message` (spec §1.7 "SDK mapping").
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
-import httpx
-
-from cli import __version__, output
+from cli import __version__, http, output
 from cli.errors import CLIError
 from cli.profile import Profile
 
@@ -142,7 +138,7 @@ def api_version_mismatch(server: str | None) -> bool:
     return s_parts[0] != c_parts[0] or s_parts[1] < c_parts[1]
 
 
-def check_api_version(response: httpx.Response) -> None:
+def check_api_version(response: http.Response | http.StreamResponse) -> None:
     global _warned
     server = response.headers.get("DEIS_API_VERSION")
     if api_version_mismatch(server) and not _warned:
@@ -162,9 +158,7 @@ class Client:
         self.controller = controller.rstrip("/")
         self.token = token
         self.limit = limit
-        # Building an SSL context costs ~0.2 s; plain-http controllers never need one.
-        verify = ssl_verify if self.controller.startswith("https:") else False
-        self._http = httpx.Client(base_url=self.controller, verify=verify, timeout=None)
+        self._http = http.Client(self.controller, verify=ssl_verify)
 
     @classmethod
     def from_profile(cls, profile: Profile) -> Client:
@@ -172,7 +166,9 @@ class Client:
 
     @property
     def host(self) -> str:
-        return httpx.URL(self.controller).netloc.decode()
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.controller).netloc
 
     def _headers(self, auth: bool = True) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
@@ -187,21 +183,20 @@ class Client:
         )
 
     def raw(
-        self, method: str, path: str, body: Any = None, params: dict | None = None, auth: bool = True
-    ) -> httpx.Response:
+        self, method: str, path: str, body: object = None, params: dict | None = None, auth: bool = True
+    ) -> http.Response:
         """Send one request; no error mapping."""
-        content = b"" if body is None else json.dumps(body).encode()
+        content = None if body is None else json.dumps(body).encode()
         try:
-            response = self._http.request(method, path, content=content, params=params, headers=self._headers(auth))
-        except httpx.InvalidURL as exc:
+            return self._http.request(method, path, self._headers(auth), content, params)
+        except http.InvalidURL as exc:
             raise CLIError(f"{self.controller} is not a valid controller URL: {exc}") from None
-        except httpx.HTTPError as exc:
+        except http.HTTPError as exc:
             raise self._connection_error(exc) from None
-        return response
 
     def request(
-        self, method: str, path: str, body: Any = None, params: dict | None = None, auth: bool = True
-    ) -> httpx.Response:
+        self, method: str, path: str, body: object = None, params: dict | None = None, auth: bool = True
+    ) -> http.Response:
         """Send one request, warn on an API version mismatch, raise the SDK text on errors."""
         response = self.raw(method, path, body, params, auth)
         check_api_version(response)
@@ -209,13 +204,13 @@ class Client:
             raise CLIError(error_message(response.status_code, response.text))
         return response
 
-    def get(self, path: str, params: dict | None = None) -> Any:
+    def get(self, path: str, params: dict | None = None):
         return _json(self.request("GET", path, params=params))
 
-    def post(self, path: str, body: Any = None) -> Any:
+    def post(self, path: str, body: object = None):
         return _json(self.request("POST", path, body))
 
-    def delete(self, path: str, body: Any = None) -> Any:
+    def delete(self, path: str, body: object = None):
         return _json(self.request("DELETE", path, body))
 
     def paged(self, path: str, limit: int | None = None) -> tuple[list, int, str]:
@@ -226,16 +221,18 @@ class Client:
             raise CLIError(f"unexpected answer from the controller: {response.text}")
         return list(data.get("results") or []), int(data.get("count") or 0), response.text
 
-    def stream_lines(self, path: str, params: dict | None = None) -> Iterator[str]:
+    def stream_lines(self, path: str, params: dict | None = None):
         """GET a chunked text response and yield it line by line as it arrives."""
         try:
-            with self._http.stream("GET", path, params=params, headers=self._headers()) as response:
+            with self._http.stream("GET", path, self._headers(), params) as response:
                 check_api_version(response)
                 if not 200 <= response.status_code < 400:
                     response.read()
                     raise CLIError(error_message(response.status_code, response.text))
                 yield from response.iter_lines()
-        except httpx.HTTPError as exc:
+        except http.InvalidURL as exc:
+            raise CLIError(f"{self.controller} is not a valid controller URL: {exc}") from None
+        except http.HTTPError as exc:
             raise self._connection_error(exc) from None
 
     def check_connection(self) -> None:
@@ -253,7 +250,7 @@ class Client:
         self._http.close()
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: http.Response):
     if not response.content:
         return None
     try:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at every start; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- primitives -------------------------------------------------------------------------------------
 

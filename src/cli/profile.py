@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from cli.errors import CLIError
@@ -44,14 +43,17 @@ def normalize_controller(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), "", "", ""))
 
 
-@dataclass
 class Profile:
-    username: str
-    controller: str
-    token: str
-    ssl_verify: bool = True
-    response_limit: int = DEFAULT_LIMIT
-    path: str = ""
+    # A plain class, not a dataclass: importing `dataclasses` (and `inspect` with it) costs more than the rest
+    # of `deis --version`.
+    def __init__(self, username: str, controller: str, token: str, ssl_verify: bool = True,
+                 response_limit: int = DEFAULT_LIMIT, path: str = "") -> None:
+        self.username = username
+        self.controller = controller
+        self.token = token
+        self.ssl_verify = ssl_verify
+        self.response_limit = response_limit
+        self.path = path
 
     @property
     def limit(self) -> int:

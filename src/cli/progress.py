@@ -9,7 +9,6 @@ for a scale or restart, the release's events so far (to show only the new ones).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -65,16 +64,22 @@ def deploying(client: Client, app_id: str, new_release: bool = True) -> Iterator
         follower.finish()
 
 
-class _Follower(threading.Thread):
+class _Follower:
     """Reads the events stream in the background and prints each step until told to finish."""
 
     def __init__(self, client: Client, app_id: str, version: int, since: int) -> None:
-        super().__init__(daemon=True)  # a stream still open when the command ends must not hold it up
+        import threading  # here: only a terminal follows events, and `deis ps` should not pay for it
+
         self.client, self.app_id, self.version, self.since = client, app_id, version, since
+        # A daemon: a stream still open when the command ends must not hold it up.
+        self.thread = threading.Thread(target=self.run, daemon=True)
         self.lock = threading.Lock()
         self.stopped = False
         self.printed = False
         self.ended = threading.Event()  # a `deployed` or `failed` event was shown
+
+    def start(self) -> None:
+        self.thread.start()
 
     def run(self) -> None:
         path = f"/v2/apps/{self.app_id}/releases/v{self.version}/events/"

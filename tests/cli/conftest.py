@@ -1,5 +1,11 @@
 """CLI unit tests: `cli.main.run` in-process against a controller mocked with respx. HOME and the profile
-live in tmp_path; the working directory is `<tmp>/myapp`, so commands without `-a` act on app `myapp`."""
+live in tmp_path; the working directory is `<tmp>/myapp`, so commands without `-a` act on app `myapp`.
+
+The CLI speaks HTTP with `http.client` (cli/http.py), not httpx: the mock controller stands in at the one
+place that touches the network, `cli.http.Client._send`, which hands each request to the respx routes as an
+httpx request and returns their answer the way `http.client` would. Everything above it — URLs, headers,
+bodies, error texts, streaming — is the CLI's real code; `_send` itself is tested against real servers in
+test_http.py."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import pytest
 import respx
 
 from cli import client as cli_client
+from cli import http as cli_http
 from cli.main import run
 
 CONTROLLER = "http://deis.example.com"
@@ -67,8 +74,30 @@ def profile(home: Path) -> Path:
     return path
 
 
+class _Answer(io.BytesIO):
+    """A respx answer as `http.client.HTTPResponse` offers it to cli/http.py."""
+
+    def __init__(self, response: httpx.Response):
+        super().__init__(response.read())
+        self.status = response.status_code
+        self.will_close = False
+        self._headers = list(response.headers.multi_items())
+
+    def getheaders(self) -> list[tuple[str, str]]:
+        return self._headers
+
+
+def _send_to_respx(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> _Answer:
+    with httpx.Client() as client:  # respx's mock answers: nothing leaves the process
+        try:
+            return _Answer(client.send(httpx.Request(method, url, headers=headers, content=body)))
+        except httpx.TransportError as exc:  # what the socket would have raised
+            raise OSError(str(exc)) from None
+
+
 @pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[respx.MockRouter]:
+    monkeypatch.setattr(cli_http.Client, "_send", _send_to_respx)
     with respx.mock(base_url=CONTROLLER, assert_all_called=True, assert_all_mocked=True) as router:
         yield router
 

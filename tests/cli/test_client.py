@@ -269,3 +269,23 @@ def test_malformed_answer(deis, profile, api):
     result = deis("info")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: unexpected answer from the controller: ")
+
+
+def test_commands_import_only_what_they_need():
+    """Start-up time is imports: no command module pulls in httpx, typer, pydantic, rich, the server, or (for
+    a plain request) `ssl`'s context or threads. Run in a fresh interpreter: this process has them all."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from cli import main, usage\n"
+        "from cli.commands import _common\n"
+        "import cli.commands.ps, cli.commands.apps, cli.commands.builds, cli.commands.config, cli.commands.releases\n"
+        "usage.topic('ps')\n"
+        "heavy = ('httpx', 'typer', 'pydantic', 'rich', 'click', 'workflow', 'dataclasses', 'typing', 'threading',"
+        " 'certifi', 'yaml')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n", done.stdout

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 
 from cli import argv, output
@@ -112,6 +110,9 @@ def open_(app: str | None = None) -> None:
         raise CLIError(f"No domain assigned to {app_id}")
     if not url.startswith(("http://", "https://")):
         url = "http://" + url
+    import shutil
+    import subprocess
+
     command = opener()
     path = shutil.which(command)
     if path is None:

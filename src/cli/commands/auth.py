@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+from urllib.parse import urlsplit
 
 from cli import output
 from cli import profile as profiles
@@ -60,7 +60,7 @@ def register(
     # An admin registering someone else (registration mode admin_only) sends their own token.
     try:
         current = profiles.load()
-        if httpx.URL(current.controller).host == httpx.URL(client.controller).host:
+        if urlsplit(current.controller).hostname == urlsplit(client.controller).hostname:
             client.token = current.token
     except CLIError:
         pass

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 
-import yaml
-
 from cli import argv, output, progress
 from cli.commands._common import JSON, app_session
 from cli.errors import CLIError
@@ -13,6 +11,8 @@ from cli.errors import CLIError
 
 def parse_procfile(text: str) -> dict[str, str]:
     """A Procfile is a YAML map of process type to command."""
+    import yaml  # here: only `deis pull --procfile` reads YAML
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
