@@ -158,6 +158,7 @@ class Client:
         self.controller = controller.rstrip("/")
         self.token = token
         self.limit = limit
+        self.ssl_verify = ssl_verify
         self._http = http.Client(self.controller, verify=ssl_verify)
 
     @classmethod

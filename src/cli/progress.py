@@ -44,8 +44,9 @@ def _target(client: Client, app_id: str, new_release: bool) -> tuple[int, int]:
 
 
 @contextmanager
-def deploying(client: Client, app_id: str, new_release: bool = True) -> Iterator[None]:
-    """Around the request that deploys: live steps on a terminal, the spinner otherwise."""
+def deploying(client: Client, app_id: str, new_release: bool = True, line_open: bool = True) -> Iterator[None]:
+    """Around the request that deploys: live steps on a terminal, the spinner otherwise. `line_open`: the
+    command printed the start of a line (`Creating build... `), which the first step ends."""
     if not output.stdout_is_tty():
         with output.spinner():
             yield
@@ -56,7 +57,9 @@ def deploying(client: Client, app_id: str, new_release: bool = True) -> Iterator
         with output.spinner():
             yield
         return
-    follower = _Follower(Client(client.controller, client.token), app_id, version, since)
+    # A client of its own (one connection per thread), verifying TLS as the command's does.
+    follower = _Follower(Client(client.controller, client.token, client.ssl_verify), app_id, version, since)
+    follower.printed = not line_open
     follower.start()
     try:
         yield

@@ -75,7 +75,7 @@ def unset(keys: list[str], app: str | None = None) -> None:
     """Unsets environment variables for an application."""
     _, client, app_id = app_session(app)
     output.write("Removing config... ")
-    with output.spinner():
+    with progress.deploying(client, app_id):  # a new release, deployed like config:set's
         client.post(f"/v2/apps/{app_id}/config/", {"values": {key: None for key in keys}})
     output.write("done\n\n")
     print_list(client, app_id)

@@ -54,7 +54,7 @@ def scale(targets: list[str], app: str | None = None) -> None:
     body = parse_targets(targets)
     output.line(f"Scaling processes... but first, {drink()}!")
     timer = Timer()
-    with progress.deploying(client, app_id, new_release=False):
+    with progress.deploying(client, app_id, new_release=False, line_open=False):
         client.post(f"/v2/apps/{app_id}/scale/", body)
     output.line(f"done in {timer.seconds}s")
     print_list(client, app_id)
@@ -83,7 +83,7 @@ def restart(target: str | None = None, app: str | None = None) -> None:
     path += "restart/"
     output.line(f"Restarting processes... but first, {drink()}!")
     timer = Timer()
-    with progress.deploying(client, app_id, new_release=False):
+    with progress.deploying(client, app_id, new_release=False, line_open=False):
         try:
             pods = client.post(path)
         except CLIError as exc:
