@@ -6,12 +6,13 @@ import asyncio
 import os
 import signal
 import ssl
+import stat
+from pathlib import Path
 
 import httpx
 import pytest
 
 from workflow.router import AppRoute, CertFiles, RouterError, RouteTable
-from workflow.router.nginx_config import GENERATION_PATH
 
 from .helpers import EchoServer, free_port, peer_cert, port_open, self_signed
 
@@ -38,9 +39,12 @@ class TestApiHosts:
         response = await client.get("/", headers={"Host": "nobody.example.test"})
         assert response.status_code == 404
 
-    async def test_generation_probe_answers_the_live_generation(self, client, router):
-        response = await client.get("/__workflow_router_generation", headers={"Host": "localhost"})
-        assert response.text.strip() == str(router.generation)
+    async def test_the_control_endpoint_is_the_platform_users_alone(self, client, router):
+        assert stat.S_IMODE(router.control_path.parent.stat().st_mode) == 0o700
+        assert router.control_path.parent.stat().st_uid == os.geteuid()
+        for host in ("localhost", "web.example.test"):  # not on the public port, whatever the host
+            response = await client.put("/apps", headers={"Host": host}, json=[])
+            assert response.status_code in (404, 405) or response.json().get("server") == "api"
 
 
 class TestAppRoutes:
@@ -154,55 +158,56 @@ class TestTrustedProxies:
         assert response.status_code == 403
 
 
-class TestReloads:
-    async def test_a_burst_of_applies_costs_few_reloads(self, client, router, app_servers):
-        before = router.reloads
+def workers(router) -> set[int]:
+    """The master's worker processes: the same set as long as nginx never reloads."""
+    return {int(p) for p in Path(f"/proc/{router.pid}/task/{router.pid}/children").read_text().split()}
+
+
+class TestLiveRoutes:
+    async def test_a_burst_of_applies_never_reloads(self, client, router, app_servers):
+        before = workers(router)
         tables = [
             RouteTable([web(app_servers[: 1 + i % 2], hosts=[f"v{i}.example.test"])]) for i in range(20)
         ]
         await asyncio.gather(*(router.apply(t) for t in tables))
-        assert router.reloads - before <= 2
+        assert workers(router) == before
         assert (await client.get("/", headers={"Host": "v19.example.test"})).status_code == 200
         assert (await client.get("/", headers={"Host": "v18.example.test"})).status_code == 404
 
-    async def test_an_unchanged_table_does_not_reload(self, router, app_servers):
+    async def test_an_unchanged_table_writes_nothing(self, router, app_servers):
         table = RouteTable([web(app_servers)])
         await router.apply(table)
-        before = router.reloads
+        before = router.writes
         await router.apply(RouteTable([web(app_servers)]))
-        assert router.reloads == before
+        assert router.writes == before
 
-    async def test_only_upstream_addresses_changed_skips_nginx_t(self, client, router, app_servers, monkeypatch):
-        await router.apply(RouteTable([web(app_servers[:1])]))
-        calls: list[tuple[str, ...]] = []
-        real = router._run_nginx
-
-        async def counting(*args: str):
-            calls.append(args)
-            return await real(*args)
-
-        monkeypatch.setattr(router, "_run_nginx", counting)
-        await router.apply(RouteTable([web(app_servers)]))  # a container more: addresses only
-        assert calls == []
+    async def test_a_change_writes_only_the_changed_app(self, client, router, app_servers):
+        other = AppRoute("other", ["other.example.test"], [app_servers[1].address])
+        await router.apply(RouteTable([web(app_servers[:1]), other]))
+        before, processes = router.writes, workers(router)
+        await router.apply(RouteTable([web(app_servers), other]))  # a container more
+        assert router.writes == before + 1
         seen = {(await client.get("/", headers={"Host": "web.example.test"})).json()["server"] for _ in range(10)}
         assert seen == {"app0", "app1"}
-        await router.apply(RouteTable([web(app_servers, hosts=["other.example.test"])]))  # a new host: tested
-        assert [c[0] for c in calls] == ["-t"]
-        await router.apply(RouteTable([web([], hosts=["other.example.test"])]))  # no containers: a new shape
-        assert [c[0] for c in calls] == ["-t", "-t"]
-        assert (await client.get("/", headers={"Host": "other.example.test"})).status_code == 503
+        await router.apply(RouteTable([web(app_servers, hosts=["next.example.test"]), other]))  # a new host
+        assert router.writes == before + 2
+        await router.apply(RouteTable([web([], hosts=["next.example.test"]), other]))  # no containers
+        assert (await client.get("/", headers={"Host": "next.example.test"})).status_code == 503
+        assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 404
+        assert (await client.get("/", headers={"Host": "other.example.test"})).status_code == 200
+        assert workers(router) == processes
 
     async def test_a_route_nginx_refuses_keeps_its_previous_route(self, client, router, app_servers, tmp_path):
         """Route isolation: only the refused route's app is affected; the others' changes go live."""
         await router.apply(RouteTable([web(app_servers)]))
-        generation = router.generation
         live = router.config_path.read_text()
         missing = CertFiles(tmp_path / "missing.crt", tmp_path / "missing.key")
         broken = RouteTable([web(app_servers, certificates={"web.example.test": missing})])
+        before = router.writes
         await router.apply(broken)
         assert "missing.crt" in router.rejected["web"]
         assert str(tmp_path) not in router.rejected["web"]  # no server paths in what a user may read
-        assert router.generation == generation  # what nginx accepts of it is what serves: no reload
+        assert router.writes == before  # what nginx accepts of it is what serves: nothing written
         assert router.config_path.read_text() == live
         assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
         other = AppRoute(app="other", hosts=["other.example.test"], upstreams=[s.address for s in app_servers])
@@ -260,8 +265,8 @@ class TestProcess:
         await second.start(RouteTable())
         await asyncio.wait_for(leftover.wait(), 5)  # the leftover master is gone...
         async with httpx.AsyncClient(trust_env=False) as client:  # ...and the new one serves
-            response = await client.get(f"http://127.0.0.1:{second.listen_port}{GENERATION_PATH}")
-        assert response.text.strip() == str(second.generation)
+            response = await client.get(f"http://127.0.0.1:{second.listen_port}/v2/")
+        assert response.json()["server"] == "api"
         assert second.running
 
     async def test_large_logs_are_rotated(self, make_router, app_servers):

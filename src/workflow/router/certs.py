@@ -1,8 +1,8 @@
-"""Certificate files for the router: PEM text from the database → files nginx reads.
+"""Certificate files for the router: PEM text from the database → files the router reads into the app's route.
 
-File names carry a hash of the content, so a replaced certificate gets a new path: the rendered config
-changes and the router reloads (an unchanged config is not reloaded, and nginx reads certificates only
-when it loads its config). Keys are written 0600.
+File names carry a hash of the content, so a replaced certificate gets a new path (and the router, which
+reads each path once, a new route to write). Keys are written 0600. `nginx_refusal` checks a pair at upload
+the way nginx loads certificates.
 """
 
 from __future__ import annotations

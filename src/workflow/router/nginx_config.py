@@ -1,114 +1,51 @@
-"""Route table → a complete nginx.conf. Pure: no I/O, no await.
+"""The platform's nginx.conf: static, rendered at start from the platform settings. Pure: no I/O, no await.
 
-How the Deis router concepts map onto nginx (spec/API.md §7):
+Routes are not in it: they live in nginx's shared memory, written through the control socket
+(lua/workflow_control.lua) and read per request by lua/workflow_router.lua. What the config holds:
 
 * API hosts (`deis.<domain>`, `localhost`, any IP literal, or no Host at all) → the platform API on its unix
-  socket, unbuffered (log streaming) and with a long read timeout (deploys answer when they are done).
-* any other host no route claims → 404 (the `default_server` of the public port).
-* an app route → one `server` block for its hosts, proxying to `upstream app_<app>` (keep-alive, retry on
-  another container when a connect fails, websocket upgrade). In this order: outside the whitelist → 403,
-  plain http with `https_enforced` → 301 to https, maintenance → 503 page, no container → 503.
-  `routable=False` → no block (404).
-* certificates → one `listen <tls_port> ssl` block per certified host, picked by SNI; an unknown SNI name
-  has its handshake refused.
+  socket, unbuffered (log streaming), with a long read timeout (deploys answer when they are done) and a
+  bounded request body (413 in the Deis error shape).
+* every other host → one catch-all server per port, where Lua answers in this order: unknown host 404,
+  outside the whitelist 403, plain http with https enforced 301, maintenance 503, no container 503; else
+  proxies to `upstream workflow_apps`, whose `balancer_by_lua` picks the app's container (round robin, another
+  one when a connect fails). Keep-alive to the containers, websockets, forwarded headers as before.
+* the TLS port: certificates chosen by SNI in `ssl_certificate_by_lua`; an unknown name has its handshake
+  refused (the fallback certificate in the config is never sent).
+* the control socket: a unix socket in a directory only the platform's user can open.
 
-Every value written into the config is validated first (host names to `[a-z0-9.*-]` after IDNA, addresses
-parsed as IPs, paths free of quotes and `$`), so a hostile domain cannot inject directives: `InvalidRoute`.
+Every value written into the config is validated first (paths free of quotes and `$`, networks parsed).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
 from pathlib import Path
 
-import idna
+from workflow.router.entries import api_names, checked_path, network
+from workflow.router.table import InvalidRoute
 
-from workflow.router.table import AppRoute, InvalidRoute, RouteTable
-
-GENERATION_PATH = "/__workflow_router_generation"
 TOO_LARGE_LOCATION = "@workflow_body_too_large"  # the API's 413, in the Deis error shape
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+MODULES_DIR = "/usr/lib/nginx/modules"
 
 API_READ_TIMEOUT_S = 1200
 APP_READ_TIMEOUT_S = 1200
 CONNECT_TIMEOUT_S = 5
 WORKER_CONNECTIONS = 4096
-# Old workers finish in-flight requests after a reload; a deploy is itself a request that reloads the
-# router, so this must outlast the longest API request.
+# Workers only stop on a stop or restart of the platform (route changes never reload): let requests in flight
+# finish, up to the longest API request.
 WORKER_SHUTDOWN_TIMEOUT_S = API_READ_TIMEOUT_S + 100
+ROUTES_DICT_SIZE = "64m"  # 500 apps with certificates take a few MB
+STATS_DICT_SIZE = "16m"
 
-MAINTENANCE_PAGE = (
-    "<!DOCTYPE html><html><head><title>Maintenance</title></head><body>"
-    "<h1>Down for maintenance</h1><p>This app is in maintenance mode. Please try again later.</p>"
-    "</body></html>\\n"
-)
-NO_CONTAINERS_TEXT = "No containers of this app are running.\\n"
-
-_HOST_RE = re.compile(r"(\*\.)?[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})*")
-_APP_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
-_UNSAFE_PATH_CHARS = set('"\\$\n\r\0{};\'')
 _API_NAME_PATTERNS = ('"~^[0-9.]+$"', '"~^\\[[0-9a-f:.]+\\]$"')
 
 
-def normalize_host(host: str) -> str:
-    """A host name as nginx should see it: lower case, ACE (IDNA) labels, an optional leading `*.`.
-
-    Raises `InvalidRoute` for anything that is not a plain DNS name, so nothing else reaches the config.
-    """
-    name = host.strip()
-    if name.endswith("."):
-        name = name[:-1]
-    wildcard = name.startswith("*.")
-    if wildcard:
-        name = name[2:]
-    labels = []
-    for label in name.split("."):
-        if label.isascii():
-            labels.append(label.lower())
-            continue
-        try:
-            labels.append(idna.encode(label, uts46=True).decode("ascii"))
-        except idna.IDNAError as exc:
-            raise InvalidRoute(f"Host {host!r} is not a valid host name: {exc}") from exc
-    ace = ("*." if wildcard else "") + ".".join(labels)
-    if len(ace) > 253 or not _HOST_RE.fullmatch(ace):
-        raise InvalidRoute(f"Host {host!r} is not a valid host name")
-    return ace
-
-
-def _upstream(app: str, address: str) -> str:
-    host, sep, port_text = address.rpartition(":")
-    try:
-        if not sep or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ValueError("expected ip:port")
-        if host.startswith("[") and host.endswith("]"):
-            return f"[{ipaddress.IPv6Address(host[1:-1])}]:{int(port_text)}"
-        return f"{ipaddress.IPv4Address(host)}:{int(port_text)}"
-    except ValueError as exc:
-        raise InvalidRoute(f"App {app}: upstream {address!r} is not an ip:port address ({exc})") from exc
-
-
-def _network(what: str, address: str) -> str:
-    try:
-        if "%" in address:  # an IPv6 zone id: Python keeps it in str(), nginx's geo block refuses it
-            raise ValueError("zone ids are not allowed")
-        return str(ipaddress.ip_network(address.strip(), strict=False))
-    except ValueError as exc:
-        raise InvalidRoute(f"{what}: {address!r} is not an IP address or network") from exc
-
-
 def _path(what: str, path: str | os.PathLike[str]) -> str:
-    text = os.fspath(path)
-    if not text or not os.path.isabs(text) or _UNSAFE_PATH_CHARS.intersection(text):
-        raise InvalidRoute(f"{what}: {text!r} must be an absolute path without quotes, '$' or braces")
-    return f'"{text}"'
-
-
-def _var_suffix(app: str) -> str:
-    return app.replace("-", "_")  # app ids are [a-z0-9-]: the mapping is one-to-one
+    return f'"{checked_path(what, path)}"'
 
 
 class _Conf:
@@ -133,118 +70,6 @@ class _Conf:
         return "\n".join(self.lines) + "\n"
 
 
-class _Route:
-    """An `AppRoute` validated and normalized for rendering."""
-
-    def __init__(self, route: AppRoute, hosts: list[str]):
-        self.app = route.app
-        self.hosts = hosts
-        self.upstreams = list(dict.fromkeys(_upstream(route.app, u) for u in route.upstreams))
-        self.maintenance = route.maintenance
-        self.whitelist = list(
-            dict.fromkeys(_network(f"App {route.app}: whitelist", a) for a in route.whitelist)
-        )
-        self.https_enforced = route.https_enforced
-        self.certificates: dict[str, tuple[str, str]] = {}
-        for host, files in route.certificates.items():
-            name = normalize_host(host)
-            if name in hosts:
-                self.certificates[name] = (
-                    _path(f"App {route.app}: certificate of {name}", files.cert_path),
-                    _path(f"App {route.app}: key of {name}", files.key_path),
-                )
-
-
-@dataclass
-class Screening:
-    """Asked of `render`: leave out what cannot be written instead of raising, and say what was left out.
-
-    A host that is not a valid name is dropped from its route; any other bad value leaves the whole route
-    out, and `fallback[app]` (the route the app had, when given) is rendered instead, with the upstreams of
-    the route handed in (a deploy still reaches its new containers). A host already claimed
-    by an earlier route is dropped from the later one. Each is recorded in `rejected` (app → reason), and
-    `used` lists the routes rendered as they were handed in (a fallback in place of its app's route).
-    """
-
-    fallback: dict[str, AppRoute] = field(default_factory=dict)
-    rejected: dict[str, str] = field(default_factory=dict)
-    used: list[AppRoute] = field(default_factory=list)
-
-
-    def note(self, app: str, reason: str) -> None:
-        known = self.rejected.get(app)
-        if known is None:
-            self.rejected[app] = reason
-        elif reason not in known.split("; "):
-            self.rejected[app] = f"{known}; {reason}"
-
-
-def _hosts(route: AppRoute, claimed: set[str], screening: Screening | None) -> list[str]:
-    hosts: list[str] = []
-    for host in route.hosts:
-        try:
-            name = normalize_host(host)
-        except InvalidRoute as exc:
-            if screening is None:
-                raise
-            screening.note(route.app, exc.message)
-            continue
-        if name not in claimed and name not in hosts:
-            hosts.append(name)
-        elif name in claimed and screening is not None:
-            screening.note(route.app, f"Host {name} is already routed to another app")
-    return hosts
-
-
-def _routes(table: RouteTable, reserved: set[str], screening: Screening | None) -> list[_Route]:
-    """Validated routes (`InvalidRoute` for a value unsafe to write, unless `screening`); a host already
-    claimed (by the API or an earlier route) stays with its first owner."""
-    claimed = set(reserved)
-    seen_apps: set[str] = set()
-    routes = []
-    for route in table.routes:
-        if not _APP_RE.fullmatch(route.app) or len(route.app) > 63:
-            if screening is None:
-                raise InvalidRoute(f"App id {route.app!r} is not valid")
-            screening.note(route.app, "the app id is not valid")
-            continue
-        if route.app in seen_apps:
-            raise InvalidRoute(f"App {route.app} appears twice in the route table")
-        seen_apps.add(route.app)
-        fallback = screening.fallback.get(route.app) if screening else None
-        if fallback is not None:  # its previous settings, today's containers (addresses are always writable)
-            fallback = replace(fallback, upstreams=route.upstreams)
-        for candidate in (route, fallback):
-            if candidate is None:
-                break
-            if not candidate.routable:  # no server block: a 404, as the owner asked
-                if screening is not None:
-                    screening.used.append(candidate)
-                break
-            try:
-                hosts = _hosts(candidate, claimed, screening)
-                if hosts:
-                    routes.append(_Route(candidate, hosts))
-                    claimed.update(hosts)
-            except InvalidRoute as exc:
-                if screening is None:
-                    raise
-                screening.note(route.app, exc.message)
-                continue  # its fallback, if any
-            if screening is not None:
-                screening.used.append(candidate)
-            break
-    return routes
-
-
-def _bucket_size(names: Iterable[str]) -> int:
-    longest = max((len(n) for n in names), default=0)
-    size = 64
-    while size < longest + 32:
-        size *= 2
-    return size
-
-
 def _listen(conf: _Conf, port: int, ipv6: bool, extra: str = "") -> None:
     suffix = f" {extra}" if extra else ""
     conf.line(f"listen {port}{suffix};")
@@ -252,69 +77,53 @@ def _listen(conf: _Conf, port: int, ipv6: bool, extra: str = "") -> None:
         conf.line(f"listen [::]:{port}{suffix};")
 
 
-def _app_body(conf: _Conf, route: _Route, *, plain: bool, https_port: int | None) -> None:
-    """What an app's server block does, in order: whitelist, https redirect, maintenance, proxy."""
-    if route.whitelist:
-        conf.open(f"if ($workflow_allow_{_var_suffix(route.app)} = 0)")
-        conf.line("return 403;")
-        conf.close()
-    if plain and route.https_enforced:
-        port = f":{https_port}" if https_port not in (None, 443) else ""
-        conf.open('if ($workflow_forwarded_proto = "http")')
-        conf.line(f"return 301 https://$host{port}$request_uri;")
-        conf.close()
-    if route.maintenance:
-        conf.line("default_type text/html;")
-        conf.line(f'return 503 "{MAINTENANCE_PAGE}";')
-    elif not route.upstreams:
-        conf.line("default_type text/plain;")
-        conf.line(f'return 503 "{NO_CONTAINERS_TEXT}";')
-    else:
-        conf.open("location /")
-        conf.line(f"proxy_pass http://app_{route.app};")
-        conf.close()
+def _app_location(conf: _Conf, plain: bool) -> None:
+    conf.open("location /")
+    conf.line(f"access_by_lua_block {{ workflow_router.access({'true' if plain else 'false'}) }}")
+    conf.line("proxy_pass http://workflow_apps;")
+    conf.line("log_by_lua_block { workflow_router.log() }")
+    conf.close()
 
 
 def render(
-    table: RouteTable,
     *,
     listen_port: int,
     tls_port: int | None,
     api_socket_path: str | os.PathLike[str],
     api_hosts: Sequence[str],
     prefix_dir: str | os.PathLike[str],
+    control_socket: str | os.PathLike[str],
+    fallback_cert: tuple[str | os.PathLike[str], str | os.PathLike[str]] | None = None,
     trusted_proxies: Sequence[str] = (),
-    generation: int = 0,
     worker_user: str | None = None,
     access_log: bool = True,
     ipv6: bool = False,
     http2: bool = True,
     api_max_body_bytes: int = 1024 * 1024,
-    screening: Screening | None = None,
+    lua_dir: str | os.PathLike[str] = LUA_DIR,
+    modules_dir: str | os.PathLike[str] = MODULES_DIR,
 ) -> str:
-    """The complete nginx.conf serving `table`; raises `InvalidRoute` for a value unsafe to write.
+    """The complete nginx.conf; raises `InvalidRoute` for a value unsafe to write.
 
     `prefix_dir` holds the pid file, logs and temp dirs, so nginx touches nothing outside it (run it with
-    `-p prefix_dir`). `generation` is answered at `GENERATION_PATH` on the API hosts from loopback, so a
-    caller can tell when a reload is live. `worker_user` becomes the `user` directive (only meaningful when
-    the master runs as root). `tls_port=None` serves no TLS at all. `api_max_body_bytes` bounds request
-    bodies on the API hosts (413 in the Deis error shape, before the controller reads anything). With a
-    `screening`, what cannot be written is left out and recorded there instead of raising (see `Screening`).
+    `-p prefix_dir`). `worker_user` becomes the `user` directive (only meaningful when the master runs as
+    root). `tls_port=None` serves no TLS at all; otherwise `fallback_cert` (cert, key) satisfies nginx's
+    demand for a certificate on an ssl listener (the Lua certificate phase refuses names it does not know).
+    `api_max_body_bytes` bounds request bodies on the API hosts (413 in the Deis error shape, before the
+    controller reads anything).
     """
     prefix = Path(prefix_dir)
-    api_names = ["localhost", "127.0.0.1"]
-    for host in api_hosts:
-        name = normalize_host(host)
-        if name not in api_names:
-            api_names.append(name)
-    routes = _routes(table, set(api_names), screening)
-    proxies = list(dict.fromkeys(_network("Trusted proxy", p) for p in trusted_proxies))
+    names = api_names(list(api_hosts))
+    proxies = list(dict.fromkeys(str(network("Trusted proxy", p)) for p in trusted_proxies))
     if worker_user is not None and not re.fullmatch(r"[a-z_][a-z0-9_-]*", worker_user):
         raise InvalidRoute(f"Worker user {worker_user!r} is not a valid user name")
-    all_names = api_names + [h for r in routes for h in r.hosts]
+    if tls_port is not None and fallback_cert is None:
+        raise InvalidRoute("A TLS port needs a fallback certificate")
 
     conf = _Conf()
-    conf.line(f"# Generated by workflow.router, generation {generation}. Do not edit: rewritten on change.")
+    conf.line("# Generated by workflow.router at start. Routes are not here: they live in shared memory.")
+    for module in ("ndk_http_module.so", "ngx_http_lua_module.so"):
+        conf.line(f"load_module {_path('nginx module', Path(modules_dir) / module)};")
     conf.line("daemon off;")
     conf.line("master_process on;")
     conf.line("worker_processes auto;")
@@ -334,8 +143,7 @@ def render(
     conf.line("server_tokens off;")
     conf.line("default_type application/octet-stream;")
     conf.line("keepalive_timeout 65s;")
-    conf.line(f"server_names_hash_bucket_size {_bucket_size(all_names)};")
-    conf.line("server_names_hash_max_size 65536;")
+    conf.line("server_names_hash_bucket_size 128;")
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         conf.line(f"{kind}_temp_path {_path('temp path', prefix / 'tmp' / kind)};")
     if access_log:
@@ -347,6 +155,17 @@ def render(
                   "buffer=64k flush=1s;")
     else:
         conf.line("access_log off;")
+    conf.line()
+
+    conf.line("# Live routes: Lua over shared memory (routes, and counters of requests).")
+    conf.line(f'lua_package_path "{checked_path("Lua dir", lua_dir)}/?.lua;;";')
+    conf.line(f"lua_shared_dict workflow_routes {ROUTES_DICT_SIZE};")
+    conf.line(f"lua_shared_dict workflow_stats {STATS_DICT_SIZE};")
+    conf.open("init_by_lua_block")
+    conf.line('workflow_router = require "workflow_router"')
+    conf.line('workflow_control = require "workflow_control"')
+    conf.line(f"workflow_router.configure({{ https_port = {tls_port if tls_port is not None else 'nil'} }})")
+    conf.close()
     conf.line()
 
     conf.line("# The client address: from X-Forwarded-For only when the peer is a trusted proxy.")
@@ -364,11 +183,6 @@ def render(
     conf.line("default $scheme;")
     conf.line('"~^1:(?<proto>https?)$" $proto;')
     conf.close()
-    conf.open("map $realip_remote_addr $workflow_loopback")
-    conf.line("default 0;")
-    conf.line("127.0.0.1 1;")
-    conf.line("::1 1;")
-    conf.close()
     conf.open("map $http_host $workflow_host")
     conf.line('"" $host;')
     conf.line("default $http_host;")
@@ -378,13 +192,6 @@ def render(
     conf.line("default upgrade;")
     conf.line('"" "";')
     conf.close()
-    for route in routes:
-        if route.whitelist:
-            conf.open(f"geo $workflow_allow_{_var_suffix(route.app)}")
-            conf.line("default 0;")
-            for network in route.whitelist:
-                conf.line(f"{network} 1;")
-            conf.close()
     conf.line()
 
     conf.line("proxy_http_version 1.1;")
@@ -413,41 +220,32 @@ def render(
     conf.line(f'server "unix:{_path("API socket", api_socket_path)[1:-1]}";')
     conf.line("keepalive 16;")
     conf.close()
-    for route in routes:
-        if route.upstreams:
-            conf.open(f"upstream app_{route.app}")
-            for address in route.upstreams:
-                conf.line(f"server {address};")
-            conf.line("keepalive 32;")
-            # Idle connections to a container close quickly, so one leaving the table drains fast.
-            conf.line("keepalive_timeout 2s;")
-            conf.close()
+    conf.open("upstream workflow_apps")
+    conf.line("server 0.0.0.1;  # never used: the balancer sets every peer")
+    conf.line("balancer_by_lua_block { workflow_router.balance() }")
+    # Cached per container address; idle ones close quickly, so a container leaving the table drains fast.
+    conf.line("keepalive 32;")
+    conf.line("keepalive_timeout 2s;")
+    conf.close()
     conf.line()
 
-    conf.line("# Unknown hosts.")
+    conf.line("# Apps: every host the API does not own.")
     conf.open("server")
     _listen(conf, listen_port, ipv6, "default_server")
     conf.line("server_name _;")
-    conf.line("return 404;")
+    _app_location(conf, plain=True)
     conf.close()
     conf.line()
 
     conf.line("# The platform API.")
     conf.open("server")
     _listen(conf, listen_port, ipv6)
-    conf.line("server_name " + " ".join([*api_names, '""', *_API_NAME_PATTERNS]) + ";")
+    conf.line("server_name " + " ".join([*names, '""', *_API_NAME_PATTERNS]) + ";")
     conf.line(f"client_max_body_size {int(api_max_body_bytes)};")
     conf.line(f"error_page 413 {TOO_LARGE_LOCATION};")
     conf.line("proxy_buffering off;")
     conf.line(f"proxy_read_timeout {API_READ_TIMEOUT_S}s;")
     conf.line(f"proxy_send_timeout {API_READ_TIMEOUT_S}s;")
-    conf.open(f"location = {GENERATION_PATH}")
-    conf.line("default_type text/plain;")
-    conf.open("if ($workflow_loopback = 0)")
-    conf.line("return 404;")
-    conf.close()
-    conf.line(f'return 200 "{generation}\\n";')
-    conf.close()
     conf.open("location /")
     conf.line("proxy_pass http://workflow_api;")
     conf.close()
@@ -460,32 +258,29 @@ def render(
     conf.close()
     conf.close()
 
-    for route in routes:
-        conf.line()
-        conf.line(f"# App {route.app}.")
-        conf.open("server")
-        _listen(conf, listen_port, ipv6)
-        conf.line("server_name " + " ".join(route.hosts) + ";")
-        _app_body(conf, route, plain=True, https_port=tls_port)
-        conf.close()
-
     if tls_port is not None:
+        cert, key = fallback_cert
         conf.line()
         conf.line("# TLS: certificates by SNI; a name without a certificate has its handshake refused.")
         conf.open("server")
         _listen(conf, tls_port, ipv6, "ssl default_server" + (" http2" if http2 else ""))
-        conf.line("ssl_reject_handshake on;")
+        conf.line("server_name _;")
+        conf.line(f"ssl_certificate {_path('fallback certificate', cert)};")
+        conf.line(f"ssl_certificate_key {_path('fallback key', key)};")
+        conf.line("ssl_certificate_by_lua_block { workflow_router.certificate() }")
+        _app_location(conf, plain=False)
         conf.close()
-        for route in routes:
-            for host, (cert, key) in route.certificates.items():
-                conf.line()
-                conf.line(f"# App {route.app}, TLS for {host}.")
-                conf.open("server")
-                _listen(conf, tls_port, ipv6, "ssl")
-                conf.line(f"server_name {host};")
-                conf.line(f"ssl_certificate {cert};")
-                conf.line(f"ssl_certificate_key {key};")
-                _app_body(conf, route, plain=False, https_port=tls_port)
-                conf.close()
+
+    conf.line()
+    conf.line("# The controller's control endpoint (its directory is the platform user's alone).")
+    conf.open("server")
+    conf.line(f"listen unix:{_path('control socket', control_socket)[1:-1]};")
+    conf.line("access_log off;")
+    conf.line("client_max_body_size 64m;")
+    conf.line("client_body_buffer_size 64m;  # bodies stay in memory, where the Lua side reads them")
+    conf.open("location /")
+    conf.line("content_by_lua_block { workflow_control.handle() }")
+    conf.close()
+    conf.close()
     conf.close()
     return conf.text()

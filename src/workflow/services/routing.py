@@ -17,8 +17,15 @@ from ..domain.hostnames import platform_host
 from ..errors import ServiceUnavailable
 from ..metrics import observe_containers
 from ..models import Certificate
-from ..router import AppRoute, CertFiles, RouterError, RouteTable, prune_certificates, store_certificate
-from ..router.process import without_paths
+from ..router import (
+    AppRoute,
+    CertFiles,
+    RouterError,
+    RouteTable,
+    prune_certificates,
+    store_certificate,
+    without_paths,
+)
 from ..scheduler.base import Container
 
 log = logging.getLogger("workflow.routing")
@@ -33,7 +40,7 @@ class RouteSync:
         self._done = 0  # the latest call whose table (built after it) went live
         self._last_rows: tuple | None = None  # see _routing_rows
         # Apps whose route the router left out of the live table (app id → reason): a bad route stays its
-        # own app's problem (router/process.py, route isolation).
+        # own app's problem (router/entries.py, route isolation).
         self.rejected: dict[str, str] = {}
         self._conflicts: dict[str, str] = {}  # the part of `rejected` `table()` found
 
@@ -109,7 +116,8 @@ class RouteSync:
         return await store_certificate(self.cert_dir, cert.name[:64], cert.certificate, key)
 
     async def sync(self) -> None:
-        """Render and apply the whole table; returns once the router serves a table built after this call.
+        """Build and apply the whole table; returns once the router serves a table built after this call
+        (the router writes only the apps whose route changed, live when it returns).
 
         Serialised, so an older table never replaces a newer one; calls waiting meanwhile share one
         rebuild. Certificate files no longer in the live table are removed afterwards.
@@ -130,7 +138,8 @@ class RouteSync:
             await prune_certificates(self.cert_dir, keep)
 
     async def drain(self, containers: list[Container], timeout: float) -> None:
-        """Until requests in flight to these containers (out of the table) have finished (bounded)."""
+        """Until requests in flight to these containers (out of the table) have finished (bounded): the
+        router counts them per container address."""
         upstreams = [f"{c.address}:{c.port}" for c in containers if c.address and c.port]
         if self.router is not None and not await self.router.wait_drained(upstreams, timeout):
             log.warning("requests still in flight after %.0f s; stopping their containers anyway", timeout)

@@ -1,0 +1,93 @@
+"""The controller's side of the control socket (lua/workflow_control.lua): HTTP/1.1 over a unix socket.
+
+A few kept-alive connections, one request at a time on each; a connection that fails is dropped and the call
+tried once more on a new one (every call is idempotent: a write carries its version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+
+from workflow.router.table import RouterError
+
+
+class ControlClient:
+    def __init__(self, path: str | os.PathLike[str], timeout: float = 10.0, pool: int = 4):
+        self.path = os.fspath(path)
+        self.timeout = timeout
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._pool = pool
+
+    async def call(self, method: str, path: str, body: object = None) -> object:
+        """The decoded JSON answer of a 200; `RouterError` otherwise."""
+        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        request = (f"{method} {path} HTTP/1.1\r\nHost: control\r\nContent-Length: {len(data)}\r\n"
+                   "Content-Type: application/json\r\n\r\n").encode() + data
+        for attempt in (1, 2):
+            conn = self._idle.pop() if self._idle else None
+            fresh = conn is None
+            try:
+                if conn is None:
+                    conn = await asyncio.wait_for(asyncio.open_unix_connection(self.path), self.timeout)
+                status, payload = await asyncio.wait_for(self._exchange(conn, request), self.timeout)
+            except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+                if conn is not None:
+                    conn[1].close()
+                if fresh or attempt == 2:
+                    raise RouterError(f"The router's control socket did not answer: {exc or type(exc).__name__}"
+                                      ) from exc
+                continue  # a kept-alive connection nginx had closed: once more on a new one
+            if len(self._idle) < self._pool:
+                self._idle.append(conn)
+            else:
+                conn[1].close()
+            answer = json.loads(payload) if payload else None
+            if status != 200:
+                raise RouterError(f"The router refused {method} {path}: {answer}")
+            return answer
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _exchange(conn, request: bytes) -> tuple[int, bytes]:
+        reader, writer = conn
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = None
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value.strip())
+        if length is None:
+            raise ValueError("no Content-Length in the control answer")
+        return status, await reader.readexactly(length)
+
+    async def ping(self) -> bool:
+        try:
+            return await self.call("GET", "/ping") == "ok"
+        except RouterError:
+            return False
+
+    async def write(self, items: list[dict]) -> dict[str, str]:
+        """[{app, version, route: JSON text | None}] → {app: "ok" | reason}."""
+        return await self.call("PUT", "/apps", items)  # type: ignore[return-value]
+
+    async def routes(self) -> dict[str, str]:
+        return await self.call("GET", "/apps")  # type: ignore[return-value]
+
+    async def inflight(self, upstreams: list[str]) -> dict[str, int]:
+        return await self.call("POST", "/inflight", upstreams)  # type: ignore[return-value]
+
+    async def stats(self) -> dict:
+        return await self.call("GET", "/stats")  # type: ignore[return-value]
+
+    def close(self) -> None:
+        while self._idle:
+            _, writer = self._idle.pop()
+            with contextlib.suppress(Exception):
+                writer.close()
