@@ -137,3 +137,32 @@ async def test_per_app_counters(client, router, app_servers):
     assert sum(n for _, n in counters["web"].latency) == 5
     assert counters["web"].percentile(0.95) is not None
     assert "nobody" not in counters
+
+
+async def test_exact_names_before_the_longest_wildcard(client, router, app_servers):
+    one, two = app_servers[0].address, app_servers[1].address
+    await router.apply(RouteTable([
+        AppRoute("wide", ["*.example.test"], [one]),
+        AppRoute("narrow", ["*.b.example.test"], [two]),
+        AppRoute("exact", ["x.b.example.test"], [one]),
+    ]))
+    snapshot = await router.snapshot()
+
+    async def owner(host: str) -> int | str:
+        response = await client.get("/", headers={"Host": host})
+        return response.status_code if response.status_code != 200 else response.json()["server"]
+
+    assert await owner("x.b.example.test") == "app0" and snapshot["exact"]["hosts"] == ["x.b.example.test"]
+    assert await owner("y.b.example.test") == "app1"
+    assert await owner("deep.y.b.example.test") == "app1"
+    assert await owner("z.example.test") == "app0"
+    assert await owner("example.test") == 404
+    assert await owner("X.B.Example.Test") == "app0"  # host names are matched in lower case
+
+
+async def test_whitelist_networks_by_prefix_bits(client, router, app_servers):
+    for allowed, expected in ((["127.0.0.0/9"], 200), (["127.128.0.0/9"], 403), (["::1", "127.0.0.2/31"], 403),
+                              (["10.0.0.0/8", "127.0.0.1"], 200), (["::/0"], 403), (["0.0.0.0/0"], 200)):
+        await router.apply(RouteTable([web(app_servers, whitelist=allowed)]))
+        status = (await client.get("/", headers={"Host": "web.example.test"})).status_code
+        assert status == expected, (allowed, status)
