@@ -131,3 +131,16 @@ async def test_certificate_and_enforced_https(api, owner, router_client, engine_
         await tls_get(tls_port, domain)
     assert list(cert_dir.glob("*")) == []  # files of certificates no longer served are removed
     assert (await router_client.get("/", headers={"Host": domain})).status_code == 200
+
+
+async def test_the_router_counts_each_apps_requests(api, owner, platform, router_client, engine_settings):
+    """Per-app counters kept in the router's shared memory (what request-rate autoscaling will read)."""
+    name = await deployed(api, owner)
+    for _ in range(4):
+        assert (await router_client.get("/", headers=host_of(name, engine_settings))).status_code == 200
+    await settings(api, owner, name, {"maintenance": True})
+    assert (await router_client.get("/", headers=host_of(name, engine_settings))).status_code == 503
+    counters = (await platform.state.ctx.routes.counters())[name]
+    assert counters.requests >= 5  # the deploy's own checks may add some
+    assert counters.status["2xx"] >= 4 and counters.status["5xx"] == 1
+    assert sum(n for _, n in counters.latency) == counters.requests

@@ -63,7 +63,7 @@ class NginxMaster:
         self._ready = ready
         self._on_restart = on_restart
         self._before_spawn = before_spawn
-        self.restarts = 0  # masters started again after an unexpected exit
+        self.restarts = 0  # masters started again after an unexpected exit (and given the routes again)
         self._proc: asyncio.subprocess.Process | None = None
         self._stderr_task: asyncio.Task[None] | None = None
         self._drains: set[asyncio.Task[None]] = set()
@@ -120,6 +120,7 @@ class NginxMaster:
             if self._stopping or self.pid is not None:
                 return False
             await self._restart()
+            self.restarts += 1  # the caller writes the routes again before going on
             return True
 
     async def rotate_logs(self) -> None:
@@ -183,7 +184,6 @@ class NginxMaster:
     async def _restart(self) -> None:
         await self._kill_group(self._proc)  # its workers may outlive it and hold the ports
         await self._spawn()
-        self.restarts += 1
 
     async def _supervise(self) -> None:
         backoff = 0.5
@@ -217,6 +217,7 @@ class NginxMaster:
                     await self._on_restart()
                 except RouterError as exc:
                     logger.error("Pushing the routes to the restarted nginx failed: %s", exc.message)
+                self.restarts += 1  # counted once it serves its routes again
                 continue
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)

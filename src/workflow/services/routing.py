@@ -18,6 +18,7 @@ from ..errors import ServiceUnavailable
 from ..metrics import observe_containers
 from ..models import Certificate
 from ..router import (
+    AppCounters,
     AppRoute,
     CertFiles,
     RouterError,
@@ -136,6 +137,11 @@ class RouteSync:
             self.rejected = {**self._conflicts, **getattr(self.router, "rejected", {})}
             keep = [files for route in table.routes for files in route.certificates.values()]
             await prune_certificates(self.cert_dir, keep)
+
+    async def counters(self) -> dict[str, AppCounters]:
+        """Per-app request counters the router keeps (requests, status classes, latency histogram); empty
+        without a router. For request-rate autoscaling."""
+        return await self.router.counters() if self.router is not None else {}
 
     async def drain(self, containers: list[Container], timeout: float) -> None:
         """Until requests in flight to these containers (out of the table) have finished (bounded): the
