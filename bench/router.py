@@ -227,20 +227,22 @@ def keepalive_during_changes(platform: Platform, untouched: str, image: str) -> 
     app = "bench-keepalive"
     platform.create_app(app)
     platform.deploy(app, image)
-    platform.scale(app, cmd=2)
     domain = "www.bench-keepalive.example.org"
     pem = make_cert(domain, [domain])
     platform.call("POST", "/v2/certs/", json={"name": "bench-keepalive", "certificate": pem.certificate,
                                               "key": pem.key})
     addresses = [f"{ip}:8080" for ip in container_ips(platform.app_containers(untouched), platform.network)]
     raw = RawNginx(addresses)
-    connections = ([Connection(f"app-{i}", "changed app", platform.port, f"{app}.localhost") for i in range(8)]
-                   + [Connection(f"untouched-{i}", "untouched app", platform.port, f"{untouched}.localhost")
-                      for i in range(4)]
-                   + [Connection(f"raw-{i}", "raw nginx", raw.port, "raw") for i in range(4)])
+    # as in tests/engine/test_keepalive.py: 15 ms between two requests on a connection (idle most of the
+    # time, as real clients' connections are), the changed app at 1 container between scale-ups
+    connections = ([Connection(f"app-{i}", "changed app", platform.port, f"{app}.localhost", pause=0.015)
+                    for i in range(8)]
+                   + [Connection(f"untouched-{i}", "untouched app", platform.port, f"{untouched}.localhost",
+                                 pause=0.015) for i in range(4)]
+                   + [Connection(f"raw-{i}", "raw nginx", raw.port, "raw", pause=0.015) for i in range(4)])
     index = httpx.get(f"http://127.0.0.1:{raw.port}/").content
     load = Load(connections)
-    rounds = 2 * RUNS
+    rounds = RUNS
     t0 = time.monotonic()
     load.start()
     try:
@@ -248,11 +250,11 @@ def keepalive_during_changes(platform: Platform, untouched: str, image: str) -> 
             base = f"/v2/apps/{app}"
             platform.call("POST", f"{base}/domains/", json={"domain": domain})
             platform.call("POST", "/v2/certs/bench-keepalive/domain/", json={"domain": domain})
-            platform.scale(app, cmd=3)
+            platform.scale(app, cmd=2)
             platform.deploy(app, image)
             platform.call("POST", f"{base}/config/", json={"values": {"ROUND": str(i)}})
             platform.call("POST", f"{base}/releases/rollback/", json={})
-            platform.scale(app, cmd=2)
+            platform.scale(app, cmd=1)
             platform.call("DELETE", f"/v2/certs/bench-keepalive/domain/{domain}")
             platform.call("DELETE", f"{base}/domains/{domain}")
         elapsed = time.monotonic() - t0
