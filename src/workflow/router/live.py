@@ -271,7 +271,11 @@ class NginxRouter:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            counts = await self._control.inflight(targets)
+            try:
+                counts = await self._control.inflight(targets)
+            except RouterError as exc:  # nginx restarting: its requests in flight died with it
+                logger.warning("cannot read the requests in flight: %s", exc.message)
+                return False
             if all(int(n) <= 0 for n in counts.values()):
                 return True
             if loop.time() >= deadline:
