@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_URL := postgresql+asyncpg://workflow:workflow@127.0.0.1:5432/workflow_test
 
-.PHONY: up test test-sqlite test-postgres test-disruptive services test-services venv lint migration bench clean
+.PHONY: up test test-sqlite test-postgres test-swarm test-disruptive services test-services venv lint migration bench clean
 
 up: services venv
 	$(VENV)/bin/workflow db upgrade
@@ -15,11 +15,16 @@ test: test-services venv
 	bash scripts/build-test-images.sh
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
+	$(MAKE) test-swarm
 	$(MAKE) test-disruptive
 
-# The whole suite on SQLite (the embedded default), except what restarts the Docker engine.
+# The whole suite on SQLite (the embedded default), except what restarts the Docker engine or needs a swarm.
 test-sqlite:
-	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not disruptive"
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not disruptive and not swarm"
+
+# Tests on a Docker Swarm of three dockerd nodes in network namespaces of their own (scripts/swarm-nodes.sh).
+test-swarm:
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m swarm tests/swarm
 
 # Tests that restart the Docker engine (every container on the machine stops): alone, after the rest.
 test-disruptive:
