@@ -319,3 +319,91 @@ def test_unsupported_proxy(monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", "socks5://127.0.0.1:1080")
     with pytest.raises(cli_http.InvalidURL, match="unsupported proxy"):
         cli_http.Client("http://deis.example.com").request("GET", "/", {})
+
+
+# --- answers as they come on the wire ----------------------------------------------------------------
+
+
+def canned(*answers: bytes) -> tuple[str, list[bytes]]:
+    """A server that answers each connection's first request with the next of `answers`, then closes it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    requests: list[bytes] = []
+
+    def run() -> None:
+        for answer in answers:
+            conn, _ = listener.accept()
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                requests.append(data)
+                conn.sendall(answer)
+        listener.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", requests
+
+
+def test_chunked_with_extensions_and_trailers():
+    url, _ = canned(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"4;name=value\r\nab\nc\r\n3\r\nde\n\r\n0\r\nX-Trailer: t\r\n\r\n")
+    assert cli_http.Client(url).request("GET", "/", {}).content == b"ab\ncde\n"
+
+
+def test_stream_lines_across_chunk_boundaries():
+    url, _ = canned(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"3\r\nab\n\r\n5\r\ncd\r\ne\r\n2\r\nf\n\r\n1\r\ng\r\n0\r\n\r\n")
+    with cli_http.Client(url).stream("GET", "/", {}) as answer:
+        assert list(answer.iter_lines()) == ["ab", "cd", "ef", "g"]
+
+
+def test_http10_answer_read_until_close_and_informational_answers_skipped():
+    url, _ = canned(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it",
+                    b"HTTP/1.1 204 No Content\r\nX-A: 1\r\n  folded\r\n\r\n")
+    client = cli_http.Client(url)
+    first = client.request("GET", "/", {})
+    assert (first.status_code, first.text) == (200, "all of it")
+    second = client.request("GET", "/", {})  # a new connection: the first ended with its close
+    assert (second.status_code, second.content, second.headers["x-a"]) == (204, b"", "1 folded")
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (b"", "Remote end closed connection without response"),
+        (b"SSH-2.0-OpenSSH_9.2\r\n", "not an HTTP/1.x answer"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "answer cut short: 5 of 10 bytes"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "bad Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size line"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", "cut short in a chunk"),
+        (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"\r\n", "more than 100 headers"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70000 + b"\r\n\r\n", "line too long"),
+        (b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "not a header line"),
+    ],
+)
+def test_broken_answers_are_errors(answer, says):
+    url, _ = canned(answer)
+    with pytest.raises(cli_http.HTTPError, match=says):
+        cli_http.Client(url).request("GET", "/", {})
+
+
+def test_request_head_is_sent_as_written():
+    url, requests = canned(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    cli_http.Client(url).request("POST", "/v2/x/", {"Content-Type": "application/json"}, b"{}")
+    port = url.rsplit(":", 1)[1]
+    assert requests[0] == (f"POST /v2/x/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept-Encoding: identity\r\n"
+                           "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").encode()
+
+
+def test_headers_cannot_smuggle_lines():
+    with pytest.raises(cli_http.InvalidURL):
+        cli_http.Client("http://127.0.0.1:9").request("GET", "/", {"Authorization": "token x\r\nX-Evil: 1"})
+    with pytest.raises(cli_http.InvalidURL):
+        cli_http.Client("http://127.0.0.1:9").request("GET", "/", {"Authorization": "token é\u20ac"})
+
+
+def test_internationalised_host_names_go_out_in_ascii(server, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", base(server))
+    cli_http.Client("http://bücher.example").request("GET", "/", {})
+    assert server.seen[0]["headers"]["Host"] == "xn--bcher-kva.example"
+    assert server.seen[0]["target"] == "http://xn--bcher-kva.example/"
