@@ -3,6 +3,10 @@ one container), beside `python -c pass` (the interpreter's own floor, what any P
 CLI_RUNS (default 15) runs each. There is no Go Workflow CLI binary on this machine to compare with (and no
 network to fetch one): the issue's 5 ms figure for it is quoted, not measured.
 
+Runs as an installed CLI runs: with its bytecode compiled (pip compiles it at install). PYTHONDONTWRITEBYTECODE
+is dropped from the runs' environment and one untimed run of each writes the `__pycache__` first; with it set
+(as in some shells here) every run would compile the CLI's sources again.
+
 CLI_BEFORE=<dir>: also time the CLI whose `cli` package is in <dir> (e.g. `git archive <commit> src/cli | tar -x
 -C /tmp/before`, then CLI_BEFORE=/tmp/before/src), run by the same `deis` script with PYTHONPATH=<dir>,
 alternating with the current one run by run, so that both see the same machine load."""
@@ -39,8 +43,12 @@ class Runs(list):
 
 def timed_runs(argv: list[str], env: dict[str, str], other_env: dict[str, str] | None = None
                ) -> tuple[Runs, Runs]:
-    """Runs of `argv` under `env`, and (alternating with it) under `other_env` when given."""
+    """Runs of `argv` under `env`, and (alternating with it) under `other_env` when given; one untimed run of
+    each first (it writes the bytecode caches)."""
     runs = (Runs(), Runs())
+    for run_env in (env, other_env):
+        if run_env is not None:
+            subprocess.run(argv, env=run_env, capture_output=True, stdin=subprocess.DEVNULL, check=True)
     for _ in range(CLI_RUNS):
         for which, run_env in enumerate((env, other_env)):
             if run_env is None:
@@ -72,6 +80,7 @@ def run() -> dict[str, float]:
     env = {**os.environ, "HOME": str(home)}
     env.pop("DEIS_PROFILE", None)
     env.pop("PYTHONPATH", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     before_env = {**env, "PYTHONPATH": os.environ["CLI_BEFORE"]} if os.environ.get("CLI_BEFORE") else None
     results: dict[str, float] = {}
     floor = line("python -c pass", timed_runs([sys.executable, "-c", "pass"], env)[0])
