@@ -5,10 +5,11 @@ per-app counters are kept in shared memory."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 
-from workflow.router import AppRoute, RouteTable
+from workflow.router import AppRoute, Router, RouteTable
 
 from .helpers import free_port, self_signed
 from .test_process import web, workers
@@ -58,6 +59,7 @@ async def test_keep_alive_clients_never_see_a_route_change(client, router, app_s
 
 
 async def test_apply_route_remove_route_and_snapshot(client, router, app_servers):
+    assert isinstance(router, Router)
     await router.apply(RouteTable([web(app_servers)]))
     await router.apply_route(AppRoute("two", ["two.example.test"], [app_servers[1].address]))
     snapshot = await router.snapshot()
@@ -77,8 +79,6 @@ async def test_a_write_older_than_the_live_version_is_refused(client, router, ap
     await router.apply(RouteTable([web(app_servers)]))
     live = (await router.snapshot())["web"]
     older = {**live, "version": live["version"] - 1, "maintenance": True}
-    import json
-
     result = await router._control.write([{"app": "web", "version": older["version"], "route": json.dumps(older)}])
     assert result["web"].startswith("stale")
     assert (await router.snapshot())["web"] == live

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from workflow.router.table import AppRoute, RouteTable
 
@@ -34,6 +34,7 @@ class AppCounters:
         return math.inf
 
 
+@runtime_checkable
 class Router(Protocol):
     """Routes apps' hosts to their containers. Every method raises `RouterError` when the router cannot be
     reached; a route it cannot take is recorded in `rejected` (app → reason) and leaves the app's live route."""
