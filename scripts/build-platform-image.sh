@@ -22,6 +22,9 @@ build() {  # docker build's output only when it fails
 }
 
 bash "$root/scripts/debian-base.sh"
+# PostgreSQL's image meanwhile (it needs only the base)
+build -t "$postgres_image" "$root/deploy/postgres" &
+postgres_build=$!
 
 # One build per checkout at a time (the wheels folder is shared by the builds of a checkout).
 exec 9>"$wheels/.lock"
@@ -53,8 +56,7 @@ if ! docker image inspect "$platform_image" >/dev/null 2>&1; then
   log "building $platform_image"
   build -t "$platform_image" "$root"
 fi
-log "building $postgres_image"
-build -t "$postgres_image" "$root/deploy/postgres"
+wait "$postgres_build" || { log "building $postgres_image failed"; exit 1; }
 
 # Old builds of this repository name (an hour old: not one a concurrent run is about to start); an image a
 # container still uses stays (rmi refuses).

@@ -29,6 +29,9 @@ if [ "$want_test" = 1 ]; then
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
   command -v chromium >/dev/null || need_pkgs+=(chromium)
   command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
+  # the platform's images without Docker Hub (debian-base.sh) and the swarm test nodes (swarm-nodes.sh)
+  command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+  command -v ip >/dev/null || need_pkgs+=(iproute2)
   # the router benchmark's load generator (`make bench` starts the services with --test)
   command -v wrk >/dev/null || need_pkgs+=(wrk)
 fi

@@ -64,7 +64,7 @@ def test_compose_wires_platform_postgres_socket_volume_and_health_checks():
 def test_dockerfile_runs_migrations_then_the_platform_with_a_health_check():
     text = (ROOT / "Dockerfile").read_text()
     # Debian 12: Hub's image where Hub answers, else the same name made by scripts/debian-base.sh
-    assert re.search(r"^FROM debian:bookworm-slim$", text, re.M)
+    assert re.search(r"^FROM debian:bookworm-slim( AS \w+)?$", text, re.M)
     assert "nginx" in text  # the router is the Debian nginx, run by the platform
     assert "libnginx-mod-http-lua" in text  # ... with the Lua module of its live routes
     assert re.search(r"^HEALTHCHECK .*\n?.*127\.0\.0\.1:8000/healthz", text, re.M)
