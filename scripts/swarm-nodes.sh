@@ -14,6 +14,8 @@
 #                                (ADDR:5000), SWARM_HOST_ADDR, SWARM_NETWORK. On failure it tears down what it made.
 #   swarm-nodes.sh down NAME     tear it down: dockerds, containerds, the nodes' containers (their cgroups),
 #                                mounts, registry, namespaces, veths, state. Idempotent; never fails.
+#   swarm-nodes.sh kill-node NAME I    node I dies: SIGKILL to its dockerd, containerd, shims and containers
+#   swarm-nodes.sh start-node NAME I   start node I's containerd and dockerd again (it rejoins the swarm)
 #   swarm-nodes.sh gc            tear down every cluster whose owner process (SWARM_OWNER_PID at `up`, default
 #                                the caller of the script) is gone: what a killed test run left behind.
 #
@@ -21,6 +23,8 @@
 # SWARM_REGISTRY_DATA (default /var/lib/workflow-test/registry/data, the storage of the registry on
 # 127.0.0.1:5000). Must run as root. `ip netns exec` is not used: it remounts /sys, and dockerd then fails
 # with "Devices cgroup isn't mounted"; `nsenter --net` keeps the host's mounts.
+# Where the kernel has no IPVS (the test machines: no ip_vs), service VIPs and the ingress routing mesh do not
+# work: reach tasks by their addresses or `tasks.SERVICE` (DNS round robin), and publish ports in host mode.
 set -euo pipefail
 
 run_dir=/run/workflow-swarm
@@ -29,7 +33,7 @@ registry_data="${SWARM_REGISTRY_DATA:-/var/lib/workflow-test/registry/data}"
 
 log() { printf '[swarm-nodes] %s\n' "$*" >&2; }
 
-usage() { sed -n '2,25p' "$0" >&2; exit 2; }
+usage() { sed -n '2,29p' "$0" >&2; exit 2; }
 
 valid_name() { [[ "$1" =~ ^wfs[0-9a-f]{5}$ ]] || { log "bad cluster name '$1' (wfs + 5 hex digits)"; exit 2; }; }
 
@@ -117,9 +121,8 @@ free_subnet() {  # the third octet of a 10.213.X.0/24 no interface or route of t
   return 1
 }
 
-start_node() {  # i addr: containerd, then dockerd, in the node's namespaces
-  local i="$1" addr="$2" node="$name-n$1"
-  local state="$run_dir/$name/n$i" data="$lib_dir/$name/n$i"
+configure_node() {  # i: the node's containerd and dockerd configuration
+  local i="$1" state="$run_dir/$name/n$1" data="$lib_dir/$name/n$1"
   mkdir -p "$state/containerd" "$data"
   cat > "$state/containerd.toml" <<TOML
 version = 2
@@ -137,8 +140,14 @@ TOML
   "insecure-registries": ["$registry"]
 }
 JSON
+}
+
+start_node() {  # i: containerd, then dockerd, in the node's namespaces; returns once the engine answers
+  local i="$1" node="$name-n$1"
+  local state="$run_dir/$name/n$i" data="$lib_dir/$name/n$i"
+  rm -f "$state/containerd/containerd.sock"  # a killed node's
   setsid nsenter --net="/run/netns/$node" containerd --config "$state/containerd.toml" \
-    >"$state/containerd.log" 2>&1 </dev/null &
+    >>"$state/containerd.log" 2>&1 </dev/null &
   echo $! > "$state/containerd.pid"
   for _ in $(seq 1 60); do [ -S "$state/containerd/containerd.sock" ] && break; sleep 0.25; done
   # its own UTS namespace: a hostname per node (swarm lists nodes and places tasks by it)
@@ -146,11 +155,25 @@ JSON
     --config-file "$state/daemon.json" --data-root "$data/docker" --exec-root "$state/exec" \
     -H "unix://$run_dir/$node.sock" --pidfile "$state/dockerd.pid" \
     --containerd "$state/containerd/containerd.sock" --cgroup-parent "/workflow-swarm/$node" --shutdown-timeout 5 \
-    >"$state/dockerd.log" 2>&1 </dev/null &
+    >>"$state/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do node_docker "$i" info >/dev/null 2>&1 && return 0; sleep 0.5; done
   log "node $node: dockerd did not answer within 60 s"
   tail -20 "$state/containerd.log" "$state/dockerd.log" >&2
   return 1
+}
+
+kill_node() {  # i: the node dies at once: its dockerd, containerd, shims and containers get SIGKILL
+  local i="$1" node="$name-n$1" pid cg
+  local state="$run_dir/$name/n$i"
+  for program in dockerd containerd; do
+    pid="$(cat "$state/$program.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$program" ] && kill -KILL "$pid"
+  done
+  for pid in $(ip netns pids "$node" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  for cg in $(find /sys/fs/cgroup -path "*/workflow-swarm/$node/*" -name cgroup.procs 2>/dev/null); do
+    { while read -r pid; do kill -KILL "$pid" 2>/dev/null; done < "$cg"; } 2>/dev/null || true
+  done
+  log "node $node killed"
 }
 
 up() {  # called with the checks done and the teardown trap set (see the end of this file)
@@ -206,11 +229,13 @@ YML
     >"$run_dir/$name/registry.log" 2>&1 </dev/null &
   echo $! > "$run_dir/$name/registry.pid"
 
-  for i in $(seq 1 "$count"); do start_node "$i" "$net.$i" & pids+=($!); done
+  for i in $(seq 1 "$count"); do configure_node "$i"; start_node "$i" & pids+=($!); done
   for pid in "${pids[@]}"; do wait "$pid"; done
   curl -fsS -m 5 -o /dev/null "http://$registry/v2/" || { log "registry $registry does not answer"; false; }
 
-  node_docker 1 swarm init --advertise-addr "$net.1" --listen-addr "$net.1:2377" >/dev/null
+  # heartbeats every 2 s (default 5 s): a dead node is seen as down in seconds
+  node_docker 1 swarm init --advertise-addr "$net.1" --listen-addr "$net.1:2377" --dispatcher-heartbeat 2s \
+    >/dev/null
   local managers="${SWARM_MANAGERS:-1}"
   for i in $(seq 2 "$count"); do
     if [ "$i" -le "$managers" ]; then token="$(node_docker 1 swarm join-token -q manager)"
@@ -253,6 +278,19 @@ case "${1:-}" in
     trap - EXIT
     ;;
   down) [ $# -eq 2 ] || usage; down "$2" ;;
+  kill-node|start-node)
+    [ $# -eq 3 ] || usage
+    name="$2"
+    valid_name "$name"
+    [[ "$3" =~ ^[1-9]$ ]] && [ -d "$run_dir/$name/n$3" ] || { log "$name has no node $3"; exit 1; }
+    if [ "$1" = kill-node ]; then
+      kill_node "$3"
+    else
+      registry="$(sed -n 's/^SWARM_REGISTRY=//p' "$run_dir/$name/cluster.env")"
+      start_node "$3"
+      log "node $name-n$3 started"
+    fi
+    ;;
   gc) gc ;;
   *) usage ;;
 esac

@@ -51,6 +51,21 @@ class Swarm:
     def hostname(self, node: int) -> str:
         return self.env[f"SWARM_NODE{node}_HOSTNAME"]
 
+    def kill_node(self, node: int) -> None:
+        """The node dies at once (its engine, containerd and containers get SIGKILL)."""
+        result = swarm_nodes("kill-node", self.name, str(node))
+        assert result.returncode == 0, result.stderr
+
+    def start_node(self, node: int) -> None:
+        """A killed node's engine starts again (it rejoins the swarm with its state)."""
+        result = swarm_nodes("start-node", self.name, str(node))
+        assert result.returncode == 0, result.stderr
+
+    def node_status(self) -> dict[str, str]:
+        """hostname → Ready / Down, as the manager (node 1) sees them."""
+        out = self.docker(1, "node", "ls", "--format", "{{.Hostname}} {{.Status}}").stdout
+        return dict(line.split() for line in out.splitlines())
+
     def docker(self, node: int, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         """`docker -H <node> ARGS`; output captured; a failure shows what docker said."""
         result = subprocess.run(["docker", "-H", self.host(node), *args], capture_output=True, text=True,

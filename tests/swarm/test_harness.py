@@ -1,11 +1,13 @@
-"""The swarm test harness itself (issue 14): three nodes ready, a service spread over them, and the overlay
-network carrying traffic from a container on node 1 to a task on node 2."""
+"""The swarm test harness itself (issue 14): three nodes ready, a service spread over them, the overlay network
+carrying traffic from a container on node 1 to a task on node 2, ports published in host mode reached from the
+host, and a node that dies and comes back."""
 
 from __future__ import annotations
 
 import time
 import uuid
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.swarm
@@ -16,6 +18,14 @@ def running_tasks(swarm, service: str) -> list[str]:
     out = swarm.docker(1, "service", "ps", service, "--filter", "desired-state=running",
                        "--format", "{{.Node}} {{.CurrentState}}").stdout
     return [line.split()[0] for line in out.splitlines() if line.split()[1:2] == ["Running"]]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
+        time.sleep(1)
+    return result
 
 
 def test_three_nodes_run_a_spread_service_reachable_over_the_overlay(swarm):
@@ -44,4 +54,52 @@ def test_three_nodes_run_a_spread_service_reachable_over_the_overlay(swarm):
         reply = swarm.docker(1, "run", "--rm", "--network", swarm.network, image, "sh", "-c", request).stdout
         assert reply.startswith("HTTP/1.1 200 OK"), reply
     finally:
+        swarm.docker(1, "service", "rm", service, check=False)
+
+
+def test_ports_published_in_host_mode_answer_on_every_node_address(swarm):
+    """What the router will do (80/443 on the nodes): reached from the host through its veth to the bridge.
+    (The ingress routing mesh needs IPVS, which this kernel lacks.)"""
+    service = f"edge-{uuid.uuid4().hex[:6]}"
+    swarm.docker(1, "service", "create", "--detach", "--name", service, "--mode", "global",
+                 "--publish", "mode=host,target=8080,published=8080", f"{swarm.registry}/test/web:latest")
+    try:
+        wait_for(lambda: len(running_tasks(swarm, service)) == swarm.size, 90, "a task on every node")
+
+        def answers(node: int) -> bool:
+            try:
+                return httpx.get(f"http://{swarm.addr(node)}:8080/", timeout=3).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        for node in range(1, swarm.size + 1):
+            wait_for(lambda node=node: answers(node), 30, f"port 8080 on node {node}")
+    finally:
+        swarm.docker(1, "service", "rm", service, check=False)
+
+
+def test_a_killed_node_goes_down_its_tasks_move_and_it_rejoins(swarm):
+    service = f"moving-{uuid.uuid4().hex[:6]}"
+    swarm.docker(1, "service", "create", "--detach", "--name", service, "--replicas", "3",
+                 f"{swarm.registry}/test/web:latest")
+    last = swarm.hostname(swarm.size)
+    try:
+        def all_running() -> list[str] | None:
+            placed = running_tasks(swarm, service)
+            return placed if len(placed) == 3 else None
+
+        def all_running_elsewhere() -> list[str] | None:
+            placed = all_running()
+            return placed if placed and last not in placed else None
+
+        placed = wait_for(all_running, 90, "3 tasks")
+        assert last in placed, placed  # spread: one on each node
+
+        swarm.kill_node(swarm.size)
+        wait_for(lambda: swarm.node_status()[last] == "Down", 60, f"{last} seen down")
+        moved = wait_for(all_running_elsewhere, 90, "its task replaced on the other nodes")
+        assert set(moved) <= {swarm.hostname(i) for i in range(1, swarm.size)}
+    finally:
+        swarm.start_node(swarm.size)
+        wait_for(lambda: swarm.node_status()[last] == "Ready", 90, f"{last} ready again")
         swarm.docker(1, "service", "rm", service, check=False)
