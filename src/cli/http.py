@@ -94,7 +94,9 @@ class StreamResponse:
                 raise HTTPError(_reason(exc)) from None
             if not chunk:
                 return
-            yield from chunk.decode(charset, errors="replace").splitlines()
+            text = chunk.decode(charset, errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+            lines = text.split("\n")  # not splitlines(): a form feed or U+2028 inside a log line ends nothing
+            yield from lines[:-1] if text.endswith("\n") else lines
 
 
 def _charset(headers: Headers) -> str:
@@ -202,7 +204,7 @@ class RawResponse:
     def _next_chunk(self) -> None:
         line = _line(self.fp)
         size_text = line.split(b";", 1)[0].strip()
-        if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+        if not 0 < len(size_text) <= 16 or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
             raise ProtocolError(f"bad chunk size line {line[:40]!r}")
         self._chunk_left = int(size_text, 16)
         if self._chunk_left == 0:
@@ -254,18 +256,29 @@ class RawResponse:
                 if not self._chunk_left:
                     self._next_chunk()
                     continue
-                piece = self.fp.read(self._chunk_left)
-                if len(piece) < self._chunk_left:
-                    raise ProtocolError("answer cut short in a chunk")
+                piece = self._read_exact(self._chunk_left)
                 self._chunk_left = 0
                 self._end_chunk()
                 parts.append(piece)
             return b"".join(parts)
-        data = self.fp.read() if self.length is None else self.fp.read(self.length)
-        if self.length is not None and len(data) < self.length:
-            raise ProtocolError(f"answer cut short: {len(data)} of {self.length} bytes")
+        if self.length is None:
+            data = self.fp.read()
+        else:
+            data = self._read_exact(self.length)
         self._done = True
         return data
+
+    def _read_exact(self, size: int) -> bytes:
+        """`size` bytes, read a MiB at a time: a buffered read of n allocates n at once, and n is the server's
+        word (a chunk size line, a Content-Length)."""
+        parts, got = [], 0
+        while got < size:
+            piece = self.fp.read(min(size - got, 1 << 20))
+            if not piece:
+                raise ProtocolError(f"answer cut short: {got} of {size} bytes")
+            parts.append(piece)
+            got += len(piece)
+        return b"".join(parts)
 
     def close(self) -> None:
         if not self._done:  # the rest is still on the connection: it cannot carry another request

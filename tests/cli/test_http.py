@@ -375,7 +375,10 @@ def test_http10_answer_read_until_close_and_informational_answers_skipped():
         (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "answer cut short: 5 of 10 bytes"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "bad Content-Length"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size line"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", "cut short in a chunk"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", "cut short: 2 of 5 bytes"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\nab", "cut short: 2 of "),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1" + b"0" * 20 + b"\r\n", "bad chunk size"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999\r\n\r\nab", "cut short: 2 of 99999999999999"),
         (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"\r\n", "more than 100 headers"),
         (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70000 + b"\r\n\r\n", "line too long"),
         (b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "not a header line"),
@@ -407,3 +410,10 @@ def test_internationalised_host_names_go_out_in_ascii(server, monkeypatch):
     cli_http.Client("http://bücher.example").request("GET", "/", {})
     assert server.seen[0]["headers"]["Host"] == "xn--bcher-kva.example"
     assert server.seen[0]["target"] == "http://xn--bcher-kva.example/"
+
+
+def test_stream_lines_end_only_at_line_ends():
+    body = "a\r\nb\rc\n\nform\x0cfeed\u2028kept\nlast"
+    url, _ = canned(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body.encode())
+    with cli_http.Client(url).stream("GET", "/", {}) as answer:
+        assert list(answer.iter_lines()) == ["a", "b", "c", "", "form\x0cfeed\u2028kept", "last"]
