@@ -91,9 +91,38 @@ def wait_healthy(url: str, timeout: float) -> None:
     raise AssertionError(f"{url}/healthz did not answer within {timeout:.0f} s")
 
 
+PROJECT = re.compile(r"wfcompose[0-9a-f]{8}")
+
+
+def remove_project(project: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`down -v`, then the app containers the platform ran on the project's network, and that network."""
+    down = compose("-p", project, "down", "-v", "--timeout", "10", env=env, timeout=120)
+    ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"network={project}"], capture_output=True,
+                         text=True).stdout.split()
+    if ids:
+        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
+    subprocess.run(["docker", "network", "rm", project], capture_output=True)
+    return down
+
+
+def remove_stale_projects() -> None:
+    """Projects of this test left by a killed run (`restart: unless-stopped` keeps them up): over an hour old,
+    so never one a concurrent run is using."""
+    out = subprocess.run(["docker", "ps", "-a", "--filter", "label=com.docker.compose.project", "--format",
+                          '{{.Label "com.docker.compose.project"}} {{.CreatedAt}}'],
+                         capture_output=True, text=True).stdout
+    cutoff = time.time() - 3600
+    for line in out.splitlines():
+        project, created = line.split(" ", 1)
+        stamp = subprocess.run(["date", "-d", created.rsplit(" ", 1)[0], "+%s"], capture_output=True, text=True)
+        if PROJECT.fullmatch(project) and stamp.returncode == 0 and int(stamp.stdout) < cutoff:
+            remove_project(project)
+
+
 @pytest.fixture(scope="module")
 def platform_images() -> dict[str, str]:
     """WORKFLOW_IMAGE and WORKFLOW_POSTGRES_IMAGE, built from this checkout (layer cache: seconds when fresh)."""
+    remove_stale_projects()
     subprocess.run(["bash", str(ROOT / "scripts" / "build-test-images.sh")], check=True)
     out = subprocess.run(["bash", str(ROOT / "scripts" / "build-platform-image.sh")], check=True,
                          capture_output=True, text=True, timeout=1200).stdout
@@ -137,13 +166,7 @@ def test_compose_up_deploys_an_app_that_answers_through_the_router(platform_imag
         assert ps.stdout.split() == ["hello"], ps.stdout + ps.stderr
     finally:
         logs = compose("-p", project, "logs", "--no-color", "--tail", "50", env=env).stdout
-        down = compose("-p", project, "down", "-v", "--timeout", "10", env=env, timeout=120)
-        # the app's containers are the platform's, not the compose project's
-        ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"network={project}"], capture_output=True,
-                             text=True).stdout.split()
-        if ids:
-            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
-        subprocess.run(["docker", "network", "rm", project], capture_output=True)
+        down = remove_project(project, env)
         print(logs)
     assert down.returncode == 0, down.stderr
     volumes = subprocess.run(["docker", "volume", "ls", "-q", "--filter", f"name={project}"],
