@@ -25,6 +25,10 @@ needs_compose = pytest.mark.skipif(COMPOSE is None, reason="docker-compose is no
 
 
 def compose(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """docker-compose on the project's file; by default with none of the variables the file reads (its
+    defaults are what the configuration tests check)."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKFLOW_", "POSTGRES_"))}
     return subprocess.run([COMPOSE, "-f", str(ROOT / "docker-compose.yml"), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
