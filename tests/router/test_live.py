@@ -8,6 +8,7 @@ import asyncio
 import json
 
 import httpx
+import pytest
 
 from workflow.router import AppRoute, Router, RouteTable
 
@@ -166,3 +167,17 @@ async def test_whitelist_networks_by_prefix_bits(client, router, app_servers):
         await router.apply(RouteTable([web(app_servers, whitelist=allowed)]))
         status = (await client.get("/", headers={"Host": "web.example.test"})).status_code
         assert status == expected, (allowed, status)
+
+
+async def test_the_control_endpoint_refuses_malformed_calls(router):
+    from workflow.router import RouterError
+
+    control = router._control
+    with pytest.raises(RouterError, match="unknown control call"):
+        await control.call("GET", "/nothing")
+    with pytest.raises(RouterError, match="expected a JSON list"):
+        await control.call("PUT", "/apps", "not a list")
+    result = await control.write([{"app": "x", "version": "soon", "route": None},
+                                  {"app": "y", "version": 2**40, "route": '{"version": 1}'}])
+    assert result == {"x": "malformed write", "y": "malformed route"}
+    assert await router.snapshot() == {}
