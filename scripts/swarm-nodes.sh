@@ -102,7 +102,9 @@ gc() {
     [ -d "$dir" ] || continue
     name="$(basename "$dir")"
     owner="$(cat "$dir/owner" 2>/dev/null || true)"
-    if [ -z "$owner" ] || ! kill -0 "$owner" 2>/dev/null; then
+    # gone, or a zombie nobody reaped yet
+    if [ -z "$owner" ] || ! kill -0 "$owner" 2>/dev/null \
+        || [ "$(sed 's/.*) //' "/proc/$owner/stat" 2>/dev/null | cut -c1)" = Z ]; then
       log "removing $name (its owner ${owner:-?} is gone)"
       down "$name"
     fi
