@@ -38,10 +38,12 @@ req_hash="$(printf '%s\n' "$requirements" | sha256sum | cut -c1-16)"
 if [ "$(cat "$wheels/.requirements" 2>/dev/null)" != "$req_hash" ] || ! ls "$wheels"/*.whl >/dev/null 2>&1; then
   log "building the dependencies' wheels into deploy/wheels"
   rm -f "$wheels"/*.whl "$wheels/.requirements"
-  printf '%s\n' "$requirements" > "$wheels/.requirements.txt.tmp"
-  "$pip" wheel -q --disable-pip-version-check --wheel-dir "$wheels" -r "$wheels/.requirements.txt.tmp" \
-    >"$wheels/.pip.log" 2>&1 || { cat "$wheels/.pip.log" >&2; exit 1; }
-  rm -f "$wheels/.requirements.txt.tmp"
+  # (the requirements file outside the checkout: nothing for a `git add -A` to pick up meanwhile)
+  req_file="$(mktemp)"
+  printf '%s\n' "$requirements" > "$req_file"
+  "$pip" wheel -q --disable-pip-version-check --wheel-dir "$wheels" -r "$req_file" \
+    >"$wheels/.pip.log" 2>&1 || { cat "$wheels/.pip.log" >&2; rm -f "$req_file"; exit 1; }
+  rm -f "$req_file"
   printf '%s\n' "$req_hash" > "$wheels/.requirements"
 fi
 
