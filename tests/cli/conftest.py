@@ -1,9 +1,9 @@
 """CLI unit tests: `cli.main.run` in-process against a controller mocked with respx. HOME and the profile
 live in tmp_path; the working directory is `<tmp>/myapp`, so commands without `-a` act on app `myapp`.
 
-The CLI speaks HTTP with its own client on `socket` (cli/http.py), not httpx: the mock controller stands in at the one
+The CLI speaks HTTP with `http.client` (cli/http.py), not httpx: the mock controller stands in at the one
 place that touches the network, `cli.http.Client._send`, which hands each request to the respx routes as an
-httpx request and returns their answer as `cli.http.RawResponse` would. Everything above it — URLs, headers,
+httpx request and returns their answer the way `http.client` would. Everything above it — URLs, headers,
 bodies, error texts, streaming — is the CLI's real code; `_send` itself is tested against real servers in
 test_http.py."""
 
@@ -75,12 +75,13 @@ def profile(home: Path) -> Path:
 
 
 class _Answer(io.BytesIO):
-    """A respx answer with the members of `cli.http.RawResponse` that cli/http.py uses."""
+    """A respx answer as `http.client.HTTPResponse` offers it to cli/http.py."""
 
     def __init__(self, response: httpx.Response):
         super().__init__(response.read())
         self.status = response.status_code
         self.will_close = False
+        self.length = None  # as http.client's for an answer read until its end: nothing owed
         self._headers = list(response.headers.multi_items())
 
     def getheaders(self) -> list[tuple[str, str]]:
