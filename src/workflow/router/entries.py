@@ -221,12 +221,13 @@ def screen(table: RouteTable, reserved: set[str], pems: Mapping[str, str | Inval
             continue
         if route.app in out.used:
             raise InvalidRoute(f"App {route.app} appears twice in the route table")
-        fallback = out.fallback.get(route.app)
-        if fallback is not None:  # its previous settings, today's containers
-            fallback = replace(fallback, upstreams=route.upstreams)
-        for candidate in (route, fallback):
-            if candidate is None:
-                break
+        for attempt in (1, 2):
+            candidate = route
+            if attempt == 2:  # the route failed: its previous settings, today's containers (made only now)
+                previous = out.fallback.get(route.app)
+                if previous is None:
+                    break
+                candidate = replace(previous, upstreams=route.upstreams)
             if not candidate.routable:  # no hosts: a 404, as the owner asked
                 out.used[route.app] = (candidate, None, [])
                 break
