@@ -102,7 +102,7 @@ async def add(session: AsyncSession, ctx, app: App, user: User, data: dict[str, 
         except IntegrityError as exc:  # added by another controller process in between
             await session.rollback()
             raise FieldErrors.one("domain", IN_USE.format(ace)) from exc
-    await commit_and_sync(session, ctx, app.id)  # the router's reload outside the lock
+    await commit_and_sync(session, ctx, app.id)  # the router's write outside the lock
     return domain
 
 
