@@ -62,6 +62,7 @@ def run() -> dict[str, float]:
                         ours.append(ours_once(platform, client, f"bench-{mode}-{i}", image))
                     else:
                         raw.append(raw_once(client, image, f"workflow-bench-raw-{mode}-{i}"))
-            ratios[f"deploy {mode}"] = report(f"deploy, {mode}", ours, raw, target=1.25)
+            # issue 12's target: with no reload floor a deploy costs the engine's work plus ~10 %
+            ratios[f"deploy {mode}"] = report(f"deploy, {mode}", ours, raw, target=1.10)
     remove_image(image)
     return ratios

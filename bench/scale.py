@@ -154,10 +154,10 @@ def run() -> dict[str, float]:
         remove_image(image)
     return {
         f"scale 1→{N}": report(f"scale 1 → {N}", ups, raw_ups, target=1.25),
-        f"scale {N}→1": report(f"scale {N} → 1", downs, raw_downs, target=1.25),
+        f"scale {N}→1": report(f"scale {N} → 1", downs, raw_downs, target=1.10),  # issue 12
         # the API called on its unix socket, not through nginx: without the API request itself in flight
         # in a retiring nginx worker (see RESULTS.md)
         f"scale 1→{N} (API socket)": report(f"scale 1 → {N}, API on its socket", d_ups, raw_ups, target=1.25),
         f"scale {N}→1 (API socket)": report(f"scale {N} → 1, API on its socket", d_downs, raw_downs,
-                                            target=1.25),
+                                            target=1.10),
     }
