@@ -91,6 +91,27 @@ def take_config(argv: list[str]) -> tuple[str | None, list[str]]:
     return value, kept + argv[end:]
 
 
+def take_values(argv: list[str], spellings: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """Our valued options beyond the Go CLI's (`--p95-ms=300` or `--p95-ms 300`), taken out before docopt sees
+    argv, so that the upstream usage string stays the parser of everything else."""
+    end = _options_end(argv)
+    found: dict[str, str] = {}
+    kept = []
+    i = 0
+    while i < end:
+        arg = argv[i]
+        name, eq, value = arg.partition("=")
+        if name in spellings and eq:
+            found[name] = value
+        elif arg in spellings and i + 1 < end:
+            found[arg] = argv[i + 1]
+            i += 1
+        else:
+            kept.append(arg)
+        i += 1
+    return found, kept + argv[end:]
+
+
 def take_extras(argv: list[str], extras: Mapping[str, str]) -> tuple[dict[str, bool], list[str]]:
     """Our flags beyond the Go CLI's (`extras`: spelling → key), taken out before docopt sees argv."""
     end = _options_end(argv)

@@ -53,6 +53,9 @@ def print_usage() -> None:
 def run_command(topic: str, name: str, doc: str, args: list[str]) -> int:
     module = importlib.import_module(f"cli.commands.{MODULES[topic]}")
     extras, args = argv_rules.take_extras(args, module.EXTRAS.get(name, {}))
+    values, args = argv_rules.take_values(args, getattr(module, "VALUES", {}).get(name, ()))
+    if values:  # our options may stand in for one the upstream usage requires (autoscale:set --cpu-percent)
+        doc = getattr(module, "USAGE_WITH_VALUES", {}).get(name, doc)
     try:
         parsed = argv_rules.parse(doc, args)
     except argv_rules.Exit as exc:
@@ -60,6 +63,7 @@ def run_command(topic: str, name: str, doc: str, args: list[str]) -> int:
             output.error_line(exc.message)
         return exc.code
     parsed.update(extras)
+    parsed.update(values)
     return guarded(module.COMMANDS[name], parsed)
 
 

@@ -303,11 +303,15 @@ def autoscale(app: str, rules: Mapping[str, Any] | None) -> None:
     for proc in sorted(rules):
         rule = rules[proc] or {}
         line(f"--- {proc}:")
-        line(
-            f"Min Replicas: {rule.get('min', 0)}\n"
-            f"Max Replicas: {rule.get('max', 0)}\n"
-            f"CPU: {rule.get('cpu_percent', 0)}%"
-        )
+        lines = [f"Min Replicas: {rule.get('min', 0)}", f"Max Replicas: {rule.get('max', 0)}"]
+        # The Go CLI's CPU line, unless the rule is only on requests (ours: the two lines after it).
+        if "cpu_percent" in rule or not ({"rps_per_container", "p95_ms"} & rule.keys()):
+            lines.append(f"CPU: {rule.get('cpu_percent', 0)}%")
+        if "rps_per_container" in rule:
+            lines.append(f"Requests/s per container: {rule['rps_per_container']}")
+        if "p95_ms" in rule:
+            lines.append(f"p95 latency: {rule['p95_ms']} ms")
+        line("\n".join(lines))
 
 
 def table(header: list[str], rows: list[list[str]]) -> None:

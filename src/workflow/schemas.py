@@ -324,10 +324,16 @@ class AutoscaleStatus(BaseModel):
 
     min: int
     max: int
-    cpu_percent: int
+    cpu_percent: int | None = Field(description="target CPU use (percent); null: not a metric of this rule")
+    rps_per_container: int | None = Field(default=None, description="target requests per second per container")
+    p95_ms: int | None = Field(default=None, description="target 95th percentile latency (ms)")
     current: int = Field(description="the type's count now")
     cpu_usage_percent: float | None = Field(
         description="mean CPU use at the latest pass, percent of the CPU limit (of one core without a limit)")
+    requests_per_container: float | None = Field(
+        default=None, description="requests per second per container over the latest interval (request rules)")
+    p95_latency_ms: float | None = Field(
+        default=None, description="95th percentile latency of the latest interval's requests (request rules)")
     measured: OptionalTimestamp = Field(description="when the latest pass measured it")
     last_decision: str | None = Field(description="the latest scale step, as in `deis logs`")
     last_decision_at: OptionalTimestamp

@@ -20,7 +20,12 @@ def print_status(client: Client, app_id: str) -> None:
     for proc_type in sorted(data):
         status = data[proc_type] or {}
         usage = status.get("cpu_usage_percent")
-        measured = f"CPU {usage}% at {status.get('measured')}" if usage is not None else "CPU not measured yet"
+        rps, p95 = status.get("requests_per_container"), status.get("p95_latency_ms")
+        parts = [f"CPU {usage}%"] if usage is not None else []
+        parts += [f"{rps} requests/s per container"] if rps is not None else []
+        parts += [f"p95 {p95} ms"] if p95 is not None else []
+        measured = (f"{', '.join(parts)} at {status.get('measured')}" if parts
+                    else "CPU not measured yet" if status.get("cpu_percent") is not None else "not measured yet")
         output.line(f"Current Replicas ({proc_type}): {status.get('current', 0)}, {measured}")
         decision = status.get("last_decision")
         output.line(f"Last Decision ({proc_type}): "

@@ -7,6 +7,7 @@ from cli.client import Client
 from cli.commands import autoscale
 from cli.commands._common import JSON, app_session
 from cli.errors import CLIError
+from cli.usage import autoscale as autoscale_usage
 
 
 def _settings(client: Client, app_id: str) -> tuple[dict, str]:
@@ -160,10 +161,13 @@ def autoscale_list(app: str | None = None, json_: bool = False) -> None:
         autoscale.print_status(client, app_id)
 
 
-def autoscale_set(proc_type: str, min_: int, max_: int, cpu_percent: int, app: str | None = None) -> None:
-    """Sets an autoscale rule for a process type."""
+def autoscale_set(proc_type: str, min_: int, max_: int, cpu_percent: int | None, app: str | None = None,
+                  rps_per_container: int | None = None, p95_ms: int | None = None) -> None:
+    """Sets an autoscale rule for a process type: CPU, requests per container and/or p95 latency."""
     _, client, app_id = app_session(app)
-    rule = {"min": min_, "max": max_, "cpu_percent": cpu_percent}
+    rule = {"min": min_, "max": max_, "cpu_percent": cpu_percent, "rps_per_container": rps_per_container,
+            "p95_ms": p95_ms}
+    rule = {key: value for key, value in rule.items() if value is not None}
     _apply(
         client,
         app_id,
@@ -221,7 +225,11 @@ def tls_disable(app: str | None = None) -> None:
 def _autoscale_set(a: dict) -> None:
     from cli.commands.healthchecks import _int  # the same `safeGetInt`
 
-    autoscale_set(a["<process-type>"], _int(a["--min"]), _int(a["--max"]), _int(a["--cpu-percent"]), a["--app"])
+    def optional(key: str) -> int | None:
+        return None if a.get(key) is None else _int(a[key])
+
+    autoscale_set(a["<process-type>"], _int(a["--min"]), _int(a["--max"]), optional("--cpu-percent"), a["--app"],
+                  optional("--rps-per-container"), optional("--p95-ms"))
 
 
 EXTRAS = {
@@ -235,6 +243,8 @@ EXTRAS = {
         "tls:info",
     )
 }
+VALUES = {"autoscale:set": ("--rps-per-container", "--p95-ms")}
+USAGE_WITH_VALUES = {"autoscale:set": autoscale_usage.SET_ON_REQUESTS}
 COMMANDS = {
     "maintenance:info": lambda a: maintenance_info(a["--app"], a["--json"]),
     "maintenance:on": lambda a: maintenance_on(a["--app"]),

@@ -55,3 +55,8 @@ Options:
     the uniquely identifiable name of the application.
 """,
 }
+
+# Not in the Go CLI: `--rps-per-container=<n>` and `--p95-ms=<ms>` (the router's counters) may stand in for, or
+# join, `--cpu-percent`. Its usage text above stays verbatim; this one parses when either is given.
+SET_ON_REQUESTS = COMMANDS["autoscale:set"].replace("--cpu-percent=<percent> [options]",
+                                                    "[--cpu-percent=<percent>] [options]")

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import repositories as repo
-from ..domain.autoscale import rule_problem
+from ..domain.autoscale import KEYS as AUTOSCALE_KEYS
+from ..domain.autoscale import METRICS, REQUEST_METRICS, rule_problem
+from ..domain.procfile import ROUTABLE_TYPES, routable_type
 from ..domain.validation import loads_json
 from ..errors import Conflict, FieldErrors, NotFound, PermissionDenied, Unprocessable
 from ..models import TLS, App, AppSettings, User
@@ -21,7 +23,6 @@ from .routing import commit_and_sync
 # Django REST framework's BooleanField vocabulary.
 _TRUE = {"t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1", 1}
 _FALSE = {"f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0", 0}
-AUTOSCALE_KEYS = ("min", "max", "cpu_percent")
 
 
 def _bool(errors: dict[str, list[str]], field: str, value: Any) -> bool | None:
@@ -83,16 +84,35 @@ def _object(errors: dict[str, list[str]], field: str, value: Any) -> dict | None
 
 
 def _autoscale_problem(rule: Any) -> str | None:
-    """The jsonschema message upstream showed for a bad `{min, max, cpu_percent}` rule."""
+    """The jsonschema message upstream showed for a bad `{min, max, cpu_percent}` rule; `cpu_percent` may give
+    way to `rps_per_container` and/or `p95_ms` (one metric at least), and nothing else is taken."""
     if not isinstance(rule, dict):
         return f"{rule!r} is not of type 'object'"
+    unexpected = [key for key in rule if key not in AUTOSCALE_KEYS]
+    if unexpected:
+        return f"Additional properties are not allowed ({', '.join(repr(k) for k in sorted(map(str, unexpected)))} " \
+               f"{'was' if len(unexpected) == 1 else 'were'} unexpected)"
     for key in AUTOSCALE_KEYS:
         if key in rule and (isinstance(rule[key], bool) or not isinstance(rule[key], int)):
             return f"{rule[key]!r} is not of type 'integer'"
-    for key in AUTOSCALE_KEYS:
+    for key in ("min", "max"):
         if key not in rule:
             return f"{key!r} is a required property"
+    if not any(key in rule for key in METRICS):
+        return "'cpu_percent' is a required property"
     return None
+
+
+def _request_rule_problem(proc_type: str, rule: dict, structure: dict[str, int]) -> str | None:
+    """Requests reach the routable type only (`web`, else `cmd`): a request-rate rule elsewhere would never
+    see any."""
+    if not any(key in rule for key in REQUEST_METRICS):
+        return None
+    routable = routable_type(structure)
+    if proc_type in ROUTABLE_TYPES and routable in (None, proc_type):
+        return None
+    receiver = f"the routable type is {routable}" if routable else "the routable type is web, else cmd"
+    return f"{proc_type} receives no requests ({receiver}): rps_per_container and p95_ms apply to it only"
 
 
 def _merge(field: str, old: dict, changes: dict) -> dict:
@@ -160,8 +180,10 @@ async def change(session: AsyncSession, ctx, app: App, user: User, data: dict[st
             if value is not None:
                 objects[field] = value
     quota = ctx.settings.max_containers_per_app
-    for rule in objects.get("autoscale", {}).values():
-        if rule is not None and (problem := _autoscale_problem(rule) or rule_problem(rule, quota)):
+    structure = app.structure or {}
+    for proc_type, rule in objects.get("autoscale", {}).items():
+        if rule is not None and (problem := _autoscale_problem(rule) or rule_problem(rule, quota)
+                                 or _request_rule_problem(str(proc_type), rule, structure)):
             errors.setdefault("autoscale", []).append(f"could not validate {rule!r}: {problem}")
             break
     if errors:

@@ -8,6 +8,12 @@ container seen for the first time is read twice, one second apart. Decisions go 
 of `deis scale`: same per-app lock, new containers ready before they are routed, surplus drained — and are
 platform events in `deis logs` (`autoscaled cmd 2 → 4: CPU 92 % of target 50 %`), counted in /metrics.
 
+Request-rate rules (`rps_per_container`, `p95_ms`; the routable type only) read the router's per-app counters
+(`RouteSync.counters()`: one control call per pass, made only while such a rule exists) and compare them with
+the previous pass's: requests per second per running container, and the p95 latency of the requests answered
+in between. An app seen for the first time (or after a router restart, when its counters went back) is
+measured from the next pass on. Every metric a rule sets recommends a count; the highest wins.
+
 An app whose lock is held (a deploy, a scale, a restart) is left for the next pass: a decision made from
 containers that are being replaced would be wrong, and waiting would hold the measurement for as long.
 """
@@ -27,6 +33,7 @@ from ..db import DATABASE_UNAVAILABLE
 from ..domain import autoscale
 from ..domain import plan as planning
 from ..domain.autoscale import CpuSample, Rule
+from ..domain.procfile import routable_type
 from ..errors import WorkflowError, first_line
 from ..metrics import AUTOSCALE_DECISIONS, AUTOSCALE_PASS_SECONDS
 from ..models import utcnow
@@ -58,6 +65,8 @@ class Observation:
     cpu_percent: float | None  # mean usage, percent of the limit (of one core without one); None: not measured
     measured: Any  # datetime of the pass
     desired: int
+    rps_per_container: float | None = None  # requests/s per container over the interval; None: not measured
+    p95_ms: float | None = None  # p95 latency of the interval's requests; None: none answered / not measured
 
 
 @dataclass
@@ -68,6 +77,7 @@ class _Target:
     current: int
     limit_cores: float | None
     containers: list[Container]
+    receives_requests: bool = False  # the app's routable type: the router's counters are its requests
 
 
 @dataclass
@@ -77,6 +87,7 @@ class Autoscaler:
     last_pass_seconds: float = 0.0
     observations: dict[tuple[str, str], Observation] = field(default_factory=dict)
     _samples: dict[str, CpuSample] = field(default_factory=dict)  # container id -> previous pass's reading
+    _counters: dict[str, tuple[float, Any]] = field(default_factory=dict)  # app -> (when, AppCounters) last read
     _history: dict[tuple[str, str], deque[tuple[float, int]]] = field(default_factory=dict)
     _seen: dict[tuple[str, str], int] = field(default_factory=dict)  # the count each recommendation was made at
     _failed: dict[tuple[str, str], str] = field(default_factory=dict)  # the last failed step's log line
@@ -107,12 +118,13 @@ class Autoscaler:
         """Measure every rule's containers, then act on the decisions (apps concurrently)."""
         started = time.perf_counter()
         targets = await self._targets()
-        rates = await self._measure([c for t in targets for c in t.containers])
+        rates = await self._measure([c for t in targets if t.rule.cpu_percent is not None for c in t.containers])
+        requests = await self._requests({t.app_id for t in targets if t.rule.on_requests and t.receives_requests})
         now = time.monotonic()
         window = self.ctx.settings.autoscale_downscale_window
         changes = []
         for target in targets:
-            change = self._decide(target, rates, now, window)
+            change = self._decide(target, rates, now, window, requests.get(target.app_id))
             if change is not None:
                 changes.append(change)
         live = {(t.app_id, t.proc_type) for t in targets}
@@ -147,11 +159,13 @@ class Autoscaler:
                     continue
                 running = [c for c in await ctx.scheduler.list(app=app_id, version=release.version)
                            if c.state == "up"]
+                structure = structures.get(app_id, {})
                 for proc_type, rule in sorted(rules.items()):
                     nano = planning.resources_for(config, proc_type).nano_cpus
-                    targets.append(_Target(app_id, proc_type, rule, structures.get(app_id, {}).get(proc_type, 0),
+                    targets.append(_Target(app_id, proc_type, rule, structure.get(proc_type, 0),
                                            nano / 1e9 if nano else None,
-                                           [c for c in running if c.proc_type == proc_type]))
+                                           [c for c in running if c.proc_type == proc_type],
+                                           receives_requests=routable_type(structure) == proc_type))
         return targets
 
     async def _measure(self, containers: list[Container]) -> dict[str, float]:
@@ -174,8 +188,51 @@ class Autoscaler:
         rates = {cid: autoscale.cores_used(previous[cid], sample) for cid, sample in now.items() if cid in previous}
         return {cid: rate for cid, rate in rates.items() if rate is not None}
 
-    def _decide(self, target: _Target, rates: dict[str, float], now: float,
-                window: float) -> tuple[_Target, int, str] | None:
+    async def _requests(self, app_ids: set[str]) -> dict[str, tuple[float, float | None]]:
+        """(requests/s, p95 ms) of each app's hosts since the previous pass; absent: not measured yet."""
+        if not app_ids or self.ctx.routes is None:
+            self._counters.clear()
+            return {}
+        now = time.monotonic()
+        counters = await self.ctx.routes.counters()
+        out = {}
+        for app_id in app_ids:
+            current = counters.get(app_id)
+            previous = self._counters.get(app_id)
+            if current is None:
+                continue
+            if previous is not None:
+                (then, before) = previous
+                rate = autoscale.rate_per_container(before.requests, current.requests, now - then, 1)
+                if rate is not None:  # counters that went back (a router restart): measured from the next pass
+                    out[app_id] = (rate, autoscale.latency_quantile(before.latency, current.latency, 0.95))
+        self._counters = {app_id: (now, counters[app_id]) for app_id in app_ids if app_id in counters}
+        return out
+
+    def _recommendations(self, target: _Target, usage: float | None,
+                         requests: tuple[float, float | None] | None) -> tuple[list[tuple[int, str]], Any]:
+        """What each measured metric of the rule recommends (count, reason); and per-container rps, p95."""
+        rule, current = target.rule, target.current
+        found: list[tuple[int, str]] = []
+        if rule.cpu_percent is not None and usage is not None:
+            found.append((autoscale.recommend(current, usage, rule),
+                          f"CPU {usage:.0f} % of target {rule.cpu_percent} %"))
+        per_container = p95 = None
+        if requests is not None and target.containers:
+            rate, p95 = requests
+            per_container = rate / len(target.containers)
+            if rule.rps_per_container is not None:
+                found.append((autoscale.recommend_ratio(current, per_container / rule.rps_per_container),
+                              f"{per_container:.0f} requests/s per container, target {rule.rps_per_container}"))
+            if rule.p95_ms is not None:
+                # No request answered in the interval: nothing was slow, the metric asks for the least.
+                found.append((autoscale.recommend_ratio(current, (p95 or 0.0) / rule.p95_ms),
+                              f"p95 {p95:.0f} ms, target {rule.p95_ms} ms" if p95 is not None
+                              else f"no requests, p95 target {rule.p95_ms} ms"))
+        return found, (per_container, p95)
+
+    def _decide(self, target: _Target, rates: dict[str, float], now: float, window: float,
+                requests: tuple[float, float | None] | None = None) -> tuple[_Target, int, str] | None:
         """The count this rule wants now (and why), or None to leave it."""
         key = (target.app_id, target.proc_type)
         rule, current = target.rule, target.current
@@ -187,17 +244,18 @@ class Autoscaler:
         self._seen[key] = current
         cores = [rates[c.id] for c in target.containers if c.id in rates]
         usage = autoscale.utilisation(cores, target.limit_cores) if cores else None
-        if usage is None or current == 0:
+        found, (per_container, p95) = self._recommendations(target, usage, requests)
+        if not found or current == 0:
             desired = autoscale.decide(current, current, [], rule)
             reason = f"outside the rule (min {rule.min}, max {rule.max})"
         else:
-            recommendation = autoscale.recommend(current, usage, rule)
+            recommendation, reason = max(found, key=lambda pair: pair[0])  # the first of equals: CPU, rps, p95
             while history and history[0][0] < now - window:
                 history.popleft()
             desired = autoscale.decide(current, recommendation, [r for _, r in history], rule)
             history.append((now, recommendation))
-            reason = f"CPU {usage:.0f} % of target {rule.cpu_percent} %"
-        self.observations[key] = Observation(current=current, cpu_percent=usage, measured=utcnow(), desired=desired)
+        self.observations[key] = Observation(current=current, cpu_percent=usage, measured=utcnow(), desired=desired,
+                                             rps_per_container=per_container, p95_ms=p95)
         if desired == current:
             return None
         return target, desired, reason
@@ -250,9 +308,12 @@ async def status(session, ctx, app) -> dict[str, AutoscaleStatus]:
         seen = observations.get((app.id, proc_type))
         event = latest.get(proc_type)
         result[proc_type] = AutoscaleStatus(
-            min=rule.min, max=rule.max, cpu_percent=rule.cpu_percent,
-            current=(app.structure or {}).get(proc_type, 0),
+            min=rule.min, max=rule.max, cpu_percent=rule.cpu_percent, rps_per_container=rule.rps_per_container,
+            p95_ms=rule.p95_ms, current=(app.structure or {}).get(proc_type, 0),
             cpu_usage_percent=round(seen.cpu_percent, 1) if seen and seen.cpu_percent is not None else None,
+            requests_per_container=(round(seen.rps_per_container, 1)
+                                    if seen and seen.rps_per_container is not None else None),
+            p95_latency_ms=round(seen.p95_ms, 1) if seen and seen.p95_ms is not None else None,
             measured=seen.measured if seen else None,
             last_decision=event.message if event else None, last_decision_at=event.created if event else None)
     return result
