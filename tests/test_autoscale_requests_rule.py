@@ -120,3 +120,35 @@ class TestDecide:
         scaler._seen[key] = 3
         change = scaler._decide(target(Rule(1, 5, p95_ms=100), 3), {}, 301.0, 300.0, (0.0, None))
         assert change is not None and change[1:] == (1, "no requests, p95 target 100 ms")
+
+
+class TestCounters:
+    """`_requests`: the router's cumulative counters → (requests/s, p95) per app since the previous pass."""
+
+    @staticmethod
+    def scaler(readings: list) -> Autoscaler:
+        async def counters():
+            reading = readings.pop(0)
+            if isinstance(reading, Exception):
+                raise reading
+            return reading
+
+        return Autoscaler(SimpleNamespace(routes=SimpleNamespace(counters=counters)))
+
+    async def test_deltas_between_passes_and_a_router_that_restarted(self):
+        from workflow.router import AppCounters, RouterError
+
+        scaler = self.scaler([
+            {"a": AppCounters(requests=100, latency=histogram(100))},
+            {"a": AppCounters(requests=600, latency=histogram(100, 0, 500))},
+            RouterError("The router is not running"),
+            {"a": AppCounters(requests=5, latency=histogram(5))},  # restarted: counters back at 0
+            {"a": AppCounters(requests=105, latency=histogram(105))},
+        ])
+        assert await scaler._requests({"a"}, now=100.0) == {}  # first reading: nothing to compare with
+        rate, p95 = (await scaler._requests({"a"}, now=110.0))["a"]
+        assert rate == pytest.approx(50.0) and p95 == pytest.approx(10 + 15 * 0.95)
+        assert await scaler._requests({"a"}, now=120.0) == {}  # the router is down: the request rules wait
+        assert await scaler._requests({"a"}, now=130.0) == {}  # counters went back: measured from the next pass
+        rate, p95 = (await scaler._requests({"a"}, now=140.0))["a"]
+        assert rate == pytest.approx(10.0) and p95 == pytest.approx(5 * 0.95)

@@ -37,6 +37,7 @@ from ..domain.procfile import routable_type
 from ..errors import WorkflowError, first_line
 from ..metrics import AUTOSCALE_DECISIONS, AUTOSCALE_PASS_SECONDS
 from ..models import utcnow
+from ..router import RouterError
 from ..scheduler.base import Container, SchedulerError
 from ..schemas import AutoscaleStatus
 from . import pods
@@ -188,13 +189,18 @@ class Autoscaler:
         rates = {cid: autoscale.cores_used(previous[cid], sample) for cid, sample in now.items() if cid in previous}
         return {cid: rate for cid, rate in rates.items() if rate is not None}
 
-    async def _requests(self, app_ids: set[str]) -> dict[str, tuple[float, float | None]]:
-        """(requests/s, p95 ms) of each app's hosts since the previous pass; absent: not measured yet."""
+    async def _requests(self, app_ids: set[str], now: float | None = None) -> dict[str, tuple[float, float | None]]:
+        """(requests/s, p95 ms) of each app's hosts since the previous pass; absent: not measured yet. `now`:
+        when the counters are read (tests give it)."""
         if not app_ids or self.ctx.routes is None:
             self._counters.clear()
             return {}
-        now = time.monotonic()
-        counters = await self.ctx.routes.counters()
+        now = time.monotonic() if now is None else now
+        try:
+            counters = await self.ctx.routes.counters()
+        except RouterError as exc:  # the CPU rules still act; the request rules wait for the router
+            log.warning("request-rate autoscaling paused: %s", exc.message)
+            return {}
         out = {}
         for app_id in app_ids:
             current = counters.get(app_id)
