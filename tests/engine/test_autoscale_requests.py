@@ -1,6 +1,6 @@
-"""Request-rate autoscaling: a rule on requests per second per container (and p95 latency) scales the routable
-type up under load sent through the router and back down once the load is light and the window has passed,
-every request of the changes answered 200.
+"""Request-rate autoscaling: a rule on requests per second per container, or on p95 latency, scales the
+routable type up under load sent through the router and back down once the load is light (fast) and the window
+has passed, every request of the changes answered 200.
 
 The load is a bounded asyncio client (tests/engine/test_zero_downtime.Load) to the app's host on the router's
 public port: the router's own per-app counters are what the autoscaler reads.
@@ -72,6 +72,32 @@ async def test_rps_rule_scales_up_under_load_and_down_after_it(api, owner, engin
     assert status["last_decision"].startswith("autoscaled cmd 3 → 1: ")
     metrics = (await api.get("/metrics", headers=owner)).text
     assert 'workflow_autoscale_decisions_total{direction="up",outcome="ok"}' in metrics
+
+
+async def test_p95_rule_scales_up_on_slow_requests_and_down_on_fast_ones(api, owner, engine_settings, platform):
+    name = app_name()
+    assert (await api.post("/v2/apps/", json={"id": name}, headers=owner)).status_code == 201
+    r = await api.post(f"/v2/apps/{name}/builds/", json={"image": "test/web:latest"}, headers=owner)
+    assert r.status_code == 201, r.text
+    rule = {"min": 1, "max": 3, "p95_ms": 200}
+    r = await api.post(f"/v2/apps/{name}/settings/", json={"autoscale": {"cmd": rule}}, headers=owner)
+    assert r.status_code == 201, r.text
+
+    seen: list[int] = []
+    url, host = f"http://127.0.0.1:{engine_settings.port}", host_of(name, engine_settings)
+    # 1 s per request (a CGI sleeping), 3 clients: p95 ≈ 1,000 ms against 200, whatever the count.
+    async with Load(url, host, path="/cgi-bin/sleep?1", workers=3, min_total=10, pause=0.0) as slow:
+        await wait_count(api, owner, name, 3, within=4 * INTERVAL + 20, history=seen)
+    async with Load(url, host, workers=1, min_total=10, pause=0.3) as fast:
+        await wait_count(api, owner, name, 1, within=WINDOW + 4 * INTERVAL + 15, history=seen)
+        status = (await api.get(f"/v2/apps/{name}/autoscale/", headers=owner)).json()["cmd"]
+    assert set(slow.statuses) == {200}, slow.statuses
+    assert set(fast.statuses) == {200}, fast.statuses
+    assert seen == [1, 2, 3, 1], seen
+    logs = (await api.get(f"/v2/apps/{name}/logs", headers=owner)).text
+    assert "autoscaled cmd 1 → 2: p95 " in logs and " ms, target 200 ms" in logs, logs
+    assert "autoscaled cmd 3 → 1: p95 " in logs, logs
+    assert status["p95_latency_ms"] is not None and status["p95_latency_ms"] < 200, status
 
 
 async def test_a_request_rule_on_a_type_without_requests_is_refused(api, owner):
