@@ -202,7 +202,7 @@ class TestTLS:
 async def test_router_refusal_is_a_503_and_the_change_is_kept(client, app, alice, app_id, monkeypatch):
     from workflow.router import RouterError
 
-    async def refuse():
+    async def refuse(*_app_id):
         raise RouterError("nginx: [emerg] something")
 
     monkeypatch.setattr(app.state.ctx.routes, "sync", refuse)

@@ -144,3 +144,19 @@ async def test_the_router_counts_each_apps_requests(api, owner, platform, router
     assert counters.requests >= 5  # the deploy's own checks may add some
     assert counters.status["2xx"] >= 4 and counters.status["5xx"] == 1
     assert sum(n for _, n in counters.latency) == counters.requests
+
+
+async def test_a_settings_change_writes_only_its_apps_route(api, owner, platform, router_client, engine_settings):
+    """One app's settings, domains or TLS change: only that app's route is read and written."""
+    name, other = await deployed(api, owner), await deployed(api, owner)
+    router = platform.state.ctx.routes.router
+    before = (await router.snapshot())[other]
+    writes = router.writes
+    await settings(api, owner, name, {"maintenance": True})
+    assert router.writes == writes + 1
+    assert (await router_client.get("/", headers=host_of(name, engine_settings))).status_code == 503
+    assert (await router.snapshot())[other] == before
+    assert (await router_client.get("/", headers=host_of(other, engine_settings))).status_code == 200
+    r = await api.delete(f"/v2/apps/{name}", headers=owner)
+    assert r.status_code == 204, r.text
+    assert (await router_client.get("/", headers=host_of(name, engine_settings))).status_code == 404

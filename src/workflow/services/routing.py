@@ -60,32 +60,64 @@ class RouteSync:
         names = {f"{app_id}.{domain}": app_id for app_id in app_ids}
         conflicts: dict[str, str] = {}
         for app_id in app_ids:
-            settings, tls = all_settings.get(app_id), all_tls.get(app_id)
-            app_domains = []
-            for d in all_domains.get(app_id, []):
-                if names.get(platform_host(d.domain, domain), app_id) == app_id:
-                    app_domains.append(d)
-                else:
-                    conflicts[app_id] = f"Host {platform_host(d.domain, domain)} is another app's name"
-            hosts = [platform_host(d.domain, domain) for d in app_domains]
-            certificates = {}
-            for host, d in zip(hosts, app_domains, strict=True):
-                if d.certificate_id in certs:
-                    files = await self._files(certs[d.certificate_id])
-                    if files is not None:
-                        certificates[host] = files
-            upstreams = [f"{c.address}:{c.port}" for c in self.ctx.route_state.routable(containers, app_id)
-                         if c.address]
-            routes.append(AppRoute(
-                app=app_id, hosts=hosts, upstreams=upstreams,
-                maintenance=bool(settings and settings.maintenance),
-                routable=settings.routable if settings else True,
-                whitelist=list(settings.whitelist) if settings else [],
-                https_enforced=bool(tls and tls.https_enforced),
-                certificates=certificates,
-            ))
+            route, conflict = await self._route(app_id, all_settings.get(app_id), all_tls.get(app_id),
+                                                all_domains.get(app_id, []), certs, containers, names.get)
+            if conflict:
+                conflicts[app_id] = conflict
+            routes.append(route)
         self._conflicts = conflicts
         return RouteTable(routes=routes)
+
+    async def _route(self, app_id: str, settings, tls, domains: list, certs: dict, containers: list[Container],
+                     owner) -> tuple[AppRoute, str | None]:
+        """An app's route from its rows and containers, and why a domain of it was left out (or None).
+        `owner(host)` names the app whose default host `host` is (or None)."""
+        domain = self.ctx.settings.domain
+        app_domains, conflict = [], None
+        for d in domains:
+            # APP.DOMAIN is app APP's: a domains row of another app naming it (stored before such rows were
+            # refused) is left out and reported, never given the host.
+            if (owner(platform_host(d.domain, domain)) or app_id) == app_id:
+                app_domains.append(d)
+            else:
+                conflict = f"Host {platform_host(d.domain, domain)} is another app's name"
+        hosts = [platform_host(d.domain, domain) for d in app_domains]
+        certificates = {}
+        for host, d in zip(hosts, app_domains, strict=True):
+            if d.certificate_id in certs:
+                files = await self._files(certs[d.certificate_id])
+                if files is not None:
+                    certificates[host] = files
+        upstreams = [f"{c.address}:{c.port}" for c in self.ctx.route_state.routable(containers, app_id)
+                     if c.address]
+        return AppRoute(
+            app=app_id, hosts=hosts, upstreams=upstreams,
+            maintenance=bool(settings and settings.maintenance),
+            routable=settings.routable if settings else True,
+            whitelist=list(settings.whitelist) if settings else [],
+            https_enforced=bool(tls and tls.https_enforced),
+            certificates=certificates,
+        ), conflict
+
+    async def _app_route(self, app_id: str) -> tuple[AppRoute | None, str | None]:
+        """One app's route read from the database and the engine (None: the app is gone)."""
+        domain = self.ctx.settings.domain
+        async with self.ctx.sessions() as session:
+            if not await repo.app_exists(session, app_id):
+                return None, None
+            settings = await repo.latest_settings(session, app_id)
+            tls = await repo.latest_tls(session, app_id)
+            domains = await repo.app_domains(session, app_id)
+            certs = await repo.certificates_by_id(session, sorted(
+                {d.certificate_id for d in domains if d.certificate_id is not None}))
+            owners = {}
+            for d in domains:
+                host = platform_host(d.domain, domain)
+                label, dot, rest = host.partition(".")
+                if dot and rest == domain and label != app_id and await repo.app_exists(session, label):
+                    owners[host] = label
+        containers = await self.ctx.scheduler.list(app=app_id) if self.ctx.scheduler else []
+        return await self._route(app_id, settings, tls, domains, certs, containers, owners.get)
 
     async def _routing_rows(self) -> tuple:
         """Apps and their routing settings, domains and certificates from the database. While the database
@@ -116,15 +148,36 @@ class RouteSync:
             return None
         return await store_certificate(self.cert_dir, cert.name[:64], cert.certificate, key)
 
-    async def sync(self) -> None:
+    async def sync(self, app_id: str | None = None) -> None:
         """Build and apply the whole table; returns once the router serves a table built after this call
         (the router writes only the apps whose route changed, live when it returns).
 
         Serialised, so an older table never replaces a newer one; calls waiting meanwhile share one
         rebuild. Certificate files no longer in the live table are removed afterwards.
+
+        With `app_id` (a change that touches that app alone: its settings, TLS, domains, an attached
+        certificate), only that app's route is read and written, whatever the number of apps; the next
+        whole-table sync prunes certificate files. While the database is unreachable, the whole table.
         """
         if self.router is None:
             return
+        if app_id is not None and hasattr(self.router, "apply_route"):
+            async with self._lock:
+                try:
+                    route, conflict = await self._app_route(app_id)
+                except DATABASE_UNAVAILABLE:
+                    route = conflict = None
+                    app_id = None  # the whole table, from the rows read last
+                if app_id is not None:
+                    if route is None:
+                        await self.router.remove_route(app_id)
+                    else:
+                        await self.router.apply_route(route)
+                    self._conflicts.pop(app_id, None)
+                    if conflict:
+                        self._conflicts[app_id] = conflict
+                    self.rejected = {**self._conflicts, **self.router.rejected}
+                    return
         self._requested += 1
         seq = self._requested
         async with self._lock:
@@ -162,7 +215,7 @@ async def commit_and_sync(session, ctx, app_id: str | None = None) -> None:
     if ctx.routes is None:
         return
     try:
-        await ctx.routes.sync()
+        await ctx.routes.sync(app_id)
     except RouterError as exc:
         log.error("router did not take the change: %s", exc.message)
         raise ServiceUnavailable(f"The router could not apply the change: {without_paths(exc.message)}") from exc
