@@ -4,7 +4,10 @@
   list each app's containers, one-shot stats of all 200, decide), from `workflow_autoscale_pass_duration_seconds`
   in /metrics (its sum grows by one pass's duration per pass; interval 1 s), against the raw floor: the same
   200 one-shot Engine API stats calls, as many at a time as the autoscaler makes, plus the 20 per-app listings;
-- the reconciler's full pass without rules and while the autoscaler runs every second (it must not be delayed).
+- the reconciler's full pass without rules and while the autoscaler runs every second (it must not be delayed);
+- one pass with request-rate rules instead (`rps_per_container`, `p95_ms` on every app, each app's host
+  requested through the router first so that its counters exist): rules, listings, one read of the router's
+  counters through its control endpoint, decide — no stats call — against the same 20 listings.
 
 All containers are removed afterwards (`Platform.close`), also on failure.
 """
@@ -23,7 +26,7 @@ import httpx
 
 from workflow.services.autoscaler import STATS_CONCURRENCY
 
-from .common import Platform, ensure_bench_image, remove_image, report, sh
+from .common import Platform, ensure_bench_image, remove_image, report, sh, wait_200
 from .host import populate, reconcile_passes
 
 APPS = int(os.environ.get("BENCH_HOST_APPS", "20"))
@@ -103,6 +106,17 @@ async def raw_pass(network: str, apps: list[str]) -> float:
         return time.perf_counter() - t0
 
 
+async def raw_listings(network: str, apps: list[str]) -> float:
+    """The floor of a request-rule pass: the per-app listings (the counters' read is ours alone)."""
+    transport = httpx.AsyncHTTPTransport(uds="/var/run/docker.sock")
+    async with httpx.AsyncClient(transport=transport, base_url="http://docker", timeout=30) as docker:
+        t0 = time.perf_counter()
+        for app in apps:
+            filters = json.dumps({"network": [network], "label": [f"deis.app={app}"]})
+            assert (await docker.get("/containers/json", params={"all": "1", "filters": filters})).status_code == 200
+        return time.perf_counter() - t0
+
+
 def run() -> dict[str, float]:
     total = APPS * PER_APP
     print(f"== autoscale: one autoscaler pass over {total} running containers ({APPS} apps × {PER_APP}, a CPU rule "
@@ -148,6 +162,22 @@ def run() -> dict[str, float]:
             results["autoscale controller CPU ms per pass"] = 1000 * per_pass
             structures = {platform.call("GET", f"/v2/apps/{app}/").json()["structure"]["cmd"] for app in apps}
             assert structures == {PER_APP}, structures  # the rule held every count
+
+            # Request-rate rules instead: targets far above a few requests, min = max, so nothing scales.
+            with httpx.Client(timeout=10) as client:
+                for app in apps:
+                    wait_200(client, platform.url + "/", host=f"{app}.localhost")
+            rule = {"cmd": {"min": PER_APP, "max": PER_APP, "rps_per_container": 1000, "p95_ms": 5000}}
+            for app in apps:
+                platform.call("POST", f"/v2/apps/{app}/settings/", json={"autoscale": rule})
+            time.sleep(3)
+            on_requests = autoscale_passes(platform, PASSES)
+            raw = [asyncio.run(raw_listings(platform.network, apps)) for _ in range(PASSES)]
+            results[f"autoscale request-rule pass ({total})"] = report(
+                f"one autoscaler pass with request-rate rules over {total} containers  vs  {APPS} listings, "
+                "Engine API", on_requests, raw, unit="ms")
+            structures = {platform.call("GET", f"/v2/apps/{app}/").json()["structure"]["cmd"] for app in apps}
+            assert structures == {PER_APP}, structures
             print(f"  controller RSS {platform.rss_kb() / 1024:.0f} MB", flush=True)
             platform.stop()
     finally:
