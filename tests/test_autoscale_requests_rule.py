@@ -108,6 +108,18 @@ class TestDecide:
         assert change is not None and change[1:] == (8, "20 requests/s per container, target 10")
         assert scaler.observations[("a", "web")].rps_per_container == 20.0
 
+    def test_a_metric_not_measured_never_lets_the_others_scale_down(self):
+        scaler = Autoscaler(SimpleNamespace())
+        rule, key = Rule(1, 10, cpu_percent=50, rps_per_container=10), ("a", "web")
+        idle = {"c0": 0.001, "c1": 0.001}
+        assert scaler._decide(target(rule, 2), idle, 0.0, 300.0, None) is None
+        scaler._seen[key] = 2
+        assert scaler._decide(target(rule, 2), idle, 400.0, 300.0, None) is None  # the router unread: hold
+        change = scaler._decide(target(rule, 2), idle, 800.0, 300.0, (0.0, None))
+        assert change is not None and change[1] == 1  # both measured, both low: down
+        busy = {"c0": 0.1, "c1": 0.1}
+        assert scaler._decide(target(rule, 2), busy, 900.0, 300.0, None)[1] == 4  # up on what was measured
+
     def test_no_counters_yet_changes_nothing(self):
         scaler = Autoscaler(SimpleNamespace())
         assert scaler._decide(target(Rule(1, 3, rps_per_container=5), 2), {}, 0.0, 300.0, None) is None

@@ -40,6 +40,11 @@ class Rule:
     p95_ms: int | None = None
 
     @property
+    def metrics(self) -> int:
+        """How many metrics the rule sets."""
+        return sum(value is not None for value in (self.cpu_percent, self.rps_per_container, self.p95_ms))
+
+    @property
     def on_requests(self) -> bool:
         return self.rps_per_container is not None or self.p95_ms is not None
 

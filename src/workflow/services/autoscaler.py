@@ -209,6 +209,7 @@ class Autoscaler:
                 continue
             if previous is not None:
                 (then, before) = previous
+                # The app's rate (containers=1): _recommendations shares it out over the type's containers.
                 rate = autoscale.rate_per_container(before.requests, current.requests, now - then, 1)
                 if rate is not None:  # counters that went back (a router restart): measured from the next pass
                     out[app_id] = (rate, autoscale.latency_quantile(before.latency, current.latency, 0.95))
@@ -256,6 +257,8 @@ class Autoscaler:
             reason = f"outside the rule (min {rule.min}, max {rule.max})"
         else:
             recommendation, reason = max(found, key=lambda pair: pair[0])  # the first of equals: CPU, rps, p95
+            if len(found) < rule.metrics:  # one not measured this pass (HPA: then never down)
+                recommendation = max(recommendation, current)
             while history and history[0][0] < now - window:
                 history.popleft()
             desired = autoscale.decide(current, recommendation, [r for _, r in history], rule)
