@@ -166,6 +166,7 @@ def render(
     conf.line('workflow_control = require "workflow_control"')
     conf.line(f"workflow_router.configure({{ https_port = {tls_port if tls_port is not None else 'nil'} }})")
     conf.close()
+    conf.line("init_worker_by_lua_block { workflow_router.start() }")
     conf.line()
 
     conf.line("# The client address: from X-Forwarded-For only when the peer is a trusted proxy.")

@@ -3,8 +3,9 @@
 -- older than the live version is refused, so a reordered or repeated write cannot bring back a stale route.
 --   PUT  /apps      [{"app", "version", "route": "<route JSON>" | null}, ...] → {"<app>": "ok" | reason}
 --   GET  /apps      → {"<app>": "<route JSON>"} (what is live)
---   POST /inflight  ["ip:port", ...] → {"ip:port": count}
+--   POST /inflight  ["ip:port", ...] → {"ip:port": count} (summed over the workers' reports, made after the call)
 --   GET  /stats     → {"<app>": {"requests", "status": {"2": n, ...}, "latency": {"<bucket>": n}, "time_ms"}}
+--                     (read once every worker has flushed its counters)
 --   GET  /ping      → "ok"
 local ssl = require "ngx.ssl"
 local cjson = require "cjson.safe"
@@ -14,6 +15,8 @@ local routes = ngx.shared.workflow_routes
 local stats = ngx.shared.workflow_stats
 
 local _M = {}
+
+local REPORT_TIMEOUT = 1  -- s: a worker's timer reports within one TICK unless it is stuck
 
 local function reply(status, value)
     local body = cjson.encode(value)
@@ -71,6 +74,7 @@ local function write(item)
         end
     end
     if live then routes:delete("a:" .. app .. ":" .. live) end
+    routes:incr("g", 1, 0)  -- last: workers' cached answers are dropped once the write is whole
     return "ok"
 end
 
@@ -125,11 +129,19 @@ function _M.handle()
         ngx.req.read_body()
         local wanted = cjson.decode(ngx.req.get_body_data() or "")
         if type(wanted) ~= "table" then return reply(400, "expected a JSON list of ip:port") end
+        local reports, err = router.reports(REPORT_TIMEOUT)
+        if not reports then return reply(503, err) end
         local out = {}
-        for _, u in ipairs(wanted) do out[u] = stats:get("f:" .. u) or 0 end
+        for _, u in ipairs(wanted) do
+            local n = 0
+            for _, report in ipairs(reports) do n = n + (tonumber(report.inflight[u]) or 0) end
+            out[u] = n
+        end
         return reply(200, out)
     end
     if path == "/stats" and method == "GET" then
+        local reports, err = router.reports(REPORT_TIMEOUT)  -- every worker's counters flushed
+        if not reports then return reply(503, err) end
         return reply(200, { buckets = router.buckets, apps = app_stats() })
     end
     return reply(404, "unknown control call")

@@ -3,9 +3,14 @@
 -- the controller through workflow_control.lua:
 --   workflow_routes  "v:<app>" → the live version (negative: removed at that version); "a:<app>:<version>" →
 --                    that version's route (JSON, never changed once written); "h:<host>" → app (exact names
---                    and "*.suffix" wildcards)
---   workflow_stats   "f:<ip:port>" requests in flight; "r:/s:/l:/t:<app>" requests, status classes,
---                    latency histogram and total time
+--                    and "*.suffix" wildcards); "g" → the generation, bumped after every write
+--   workflow_stats   "r:/s:/l:/t:<app>" requests, status classes, latency histogram and total time;
+--                    "seq" → the last report asked for; "w:<worker id>" → that worker's report (JSON: the
+--                    seq it answers and its requests in flight per "ip:port")
+-- Every shared-dict operation takes the zone's lock, so a request does one: it reads "g" and, while it is
+-- unchanged, finds its host's answer in this worker's cache. Counters and requests in flight are kept per
+-- worker; the counters are added to the shared dict every FLUSH s, and both on demand: the control endpoint
+-- bumps "seq" and waits until every worker has reported at that seq (its TICK timer sees it).
 local balancer = require "ngx.balancer"
 local ssl = require "ngx.ssl"
 local lrucache = require "resty.lrucache"
@@ -30,6 +35,10 @@ local https_suffix = ""
 local decoded = {}                  -- app → { version, route }: this worker's decoded copy of the live route
 local parsed_certs = lrucache.new(512)  -- content hash → { chain, key } (parsed once per worker)
 local turn = {}                     -- app → round-robin position (per worker)
+local hosts = lrucache.new(4096)    -- host → { gen, app, name, route }: valid while "g" is gen
+local inflight = {}                 -- "ip:port" → this worker's requests in flight there
+local counts = {}                   -- app → { r, t, s = { class → n }, l = { bucket → n } } since the last flush
+local TICK, FLUSH = 0.01, 1.0
 
 function _M.configure(options)
     local port = options.https_port
@@ -83,6 +92,19 @@ local function current(app)
 end
 _M.find_app, _M.current = find_app, current
 
+-- What a host name routes to in this worker's cache: { app, name, route } (fields nil when unknown).
+-- A write changes the routes first and bumps "g" last, so an entry tagged with the generation read before
+-- it was computed is never newer-tagged than what it holds.
+local function lookup(host)
+    local gen = routes:get("g") or 0
+    local hit = hosts:get(host)
+    if hit and hit.gen == gen then return hit end
+    local app, name = find_app(host)
+    hit = { gen = gen, app = app, name = name, route = app and current(app) or nil }
+    hosts:set(host, hit)
+    return hit
+end
+
 -- Whether a binary address (4 or 16 bytes) is in one of the networks ({ bytes, prefix length }).
 local function allowed(networks, addr)
     if #addr == 16 and addr:sub(1, 12) == "\0\0\0\0\0\0\0\0\0\0\255\255" then
@@ -112,51 +134,46 @@ local function answer(status, content_type, body)
     return ngx.exit(ngx.HTTP_OK)
 end
 
--- Counts a request in flight to an upstream until the log phase (or a retry elsewhere) takes it back.
-local function pick(ctx, route)
-    local upstreams = route.upstreams
-    local n = #upstreams
-    local i = ((turn[ctx.app] or 0) % n) + 1
-    turn[ctx.app] = i
-    ctx.index, ctx.current = i, upstreams[i]
-    stats:incr("f:" .. upstreams[i][3], 1, 0)
+-- Counts a request in flight to an upstream (in this worker) until the log phase or a retry takes it back.
+local function hold(ctx, i)
+    local up = ctx.route.upstreams[i]
+    ctx.index, ctx.current = i, up
+    inflight[up[3]] = (inflight[up[3]] or 0) + 1
 end
 
 local function release(ctx)
-    if ctx.current then
-        stats:incr("f:" .. ctx.current[3], -1, 0)
+    local up = ctx.current
+    if up then
+        local n = (inflight[up[3]] or 1) - 1
+        inflight[up[3]] = n > 0 and n or nil
         ctx.current = nil
     end
 end
 
 -- access phase: `plain` is true on the http port (where https enforcement redirects).
+-- No recheck is needed for the drain: the pick is counted in this worker before it can run anything else,
+-- and the worker reports its counts only from its timer, after it has read the request for a report (made
+-- after the switch), when every later request of it reads the new generation.
 function _M.access(plain)
     local host = ngx.var.host
-    local app, name = find_app(host)
+    local hit = lookup(host)
+    local app, route = hit.app, hit.route
     if not app then return ngx.exit(ngx.HTTP_NOT_FOUND) end
-    local ctx = { app = app }
+    local ctx = { app = app, route = route }
     ngx.ctx.workflow = ctx
-    for _ = 1, 3 do
-        local route, version = current(app)
-        if not route or not route.hostset[name] then return ngx.exit(ngx.HTTP_NOT_FOUND) end
-        if route.nets[1] and not allowed(route.nets, ngx.var.binary_remote_addr) then
-            return ngx.exit(ngx.HTTP_FORBIDDEN)
-        end
-        if plain and route.https and ngx.var.workflow_forwarded_proto == "http" then
-            return ngx.redirect("https://" .. host .. https_suffix .. ngx.var.request_uri, 301)
-        end
-        if route.maintenance then return answer(503, "text/html", MAINTENANCE_PAGE) end
-        if not route.upstreams[1] then return answer(503, "text/plain", NO_CONTAINERS) end
-        pick(ctx, route)
-        -- The controller writes the new version, then reads the counts in flight; we count, then check the
-        -- version: either it sees our count or we see its version (and pick among the new upstreams).
-        if routes:get("v:" .. app) == version then
-            ctx.route = route
-            return
-        end
-        release(ctx)
+    if not route or not route.hostset[hit.name] then return ngx.exit(ngx.HTTP_NOT_FOUND) end
+    if route.nets[1] and not allowed(route.nets, ngx.var.binary_remote_addr) then
+        return ngx.exit(ngx.HTTP_FORBIDDEN)
     end
-    return ngx.exit(ngx.HTTP_SERVICE_UNAVAILABLE)
+    if plain and route.https and ngx.var.workflow_forwarded_proto == "http" then
+        return ngx.redirect("https://" .. host .. https_suffix .. ngx.var.request_uri, 301)
+    end
+    if route.maintenance then return answer(503, "text/html", MAINTENANCE_PAGE) end
+    local upstreams = route.upstreams
+    if not upstreams[1] then return answer(503, "text/plain", NO_CONTAINERS) end
+    local i = ((turn[app] or 0) % #upstreams) + 1
+    turn[app] = i
+    hold(ctx, i)
 end
 
 -- balancer phase: the upstream picked in access; on a retry (connect error or timeout) the next one not tried.
@@ -168,8 +185,7 @@ function _M.balance()
         for step = 1, #upstreams - 1 do
             local i = ((ctx.index + step - 1) % #upstreams) + 1
             if not ctx.tried[i] then
-                ctx.index, ctx.current = i, upstreams[i]
-                stats:incr("f:" .. upstreams[i][3], 1, 0)
+                hold(ctx, i)
                 break
             end
         end
@@ -186,29 +202,87 @@ function _M.balance()
     end
 end
 
--- log phase: the request is done; give back its in-flight count and count it for its app.
+-- log phase: the request is done; give back its in-flight count and count it for its app (in this worker).
 function _M.log()
     local ctx = ngx.ctx.workflow
     if not ctx then return end
     release(ctx)
-    local app = ctx.app
-    stats:incr("r:" .. app, 1, 0)
-    stats:incr("s:" .. app .. ":" .. floor(ngx.status / 100), 1, 0)
+    local c = counts[ctx.app]
+    if not c then
+        c = { r = 0, t = 0, s = {}, l = {} }
+        counts[ctx.app] = c
+    end
+    local class = floor(ngx.status / 100)
     local ms = (tonumber(ngx.var.request_time) or 0) * 1000
-    stats:incr("t:" .. app, ms, 0)
     local bucket = #_M.buckets + 1
     for i, bound in ipairs(_M.buckets) do
         if ms <= bound then bucket = i break end
     end
-    stats:incr("l:" .. app .. ":" .. bucket, 1, 0)
+    c.r, c.t = c.r + 1, c.t + ms
+    c.s[class] = (c.s[class] or 0) + 1
+    c.l[bucket] = (c.l[bucket] or 0) + 1
+end
+
+-- Adds this worker's counters to the shared dict.
+local function flush()
+    local pending = counts
+    counts = {}
+    for app, c in pairs(pending) do
+        stats:incr("r:" .. app, c.r, 0)
+        stats:incr("t:" .. app, c.t, 0)
+        for class, n in pairs(c.s) do stats:incr("s:" .. app .. ":" .. class, n, 0) end
+        for bucket, n in pairs(c.l) do stats:incr("l:" .. app .. ":" .. bucket, n, 0) end
+    end
+end
+
+local reported, flushed = 0, 0
+local function tick(premature)
+    if premature then return flush() end  -- the worker is exiting
+    local now = ngx.now()
+    local seq = stats:get("seq") or 0
+    if seq ~= reported then
+        flush()
+        flushed = now
+        stats:set("w:" .. ngx.worker.id(), cjson.encode({ seq = seq, inflight = inflight }))
+        reported = seq
+    elseif now - flushed >= FLUSH then
+        flush()
+        flushed = now
+    end
+end
+
+-- init_worker phase: the timer that flushes and reports.
+function _M.start()
+    local ok, err = ngx.timer.every(TICK, tick)
+    if not ok then ngx.log(ngx.ERR, "cannot start the counters' timer: ", err) end
+end
+
+-- Control endpoint: asks every worker for a report and waits (at most `timeout` s) until all have made one;
+-- then the counters in the shared dict are complete. Returns the reports ({ inflight }) or nil, reason.
+function _M.reports(timeout)
+    local seq = stats:incr("seq", 1, 0)
+    local deadline = ngx.now() + timeout
+    while true do
+        local out, missing = {}, false
+        for id = 0, ngx.worker.count() - 1 do
+            local text = stats:get("w:" .. id)
+            local report = text and cjson.decode(text)
+            if type(report) ~= "table" or report.seq < seq then missing = true break end
+            out[#out + 1] = report
+        end
+        if not missing then return out end
+        if ngx.now() >= deadline then return nil, "workers did not report in " .. timeout .. " s" end
+        ngx.sleep(TICK)
+        ngx.update_time()
+    end
 end
 
 -- ssl_certificate phase: the certificate attached to the name the client asked for, else no handshake.
 function _M.certificate()
     local name = ssl.server_name()
     if not name then return ngx.exit(ngx.ERROR) end
-    local app, matched = find_app(name:lower())
-    local route = app and current(app)
+    local hit = lookup(name:lower())
+    local route, matched = hit.route, hit.name
     local cert = route and route.hostset[matched] and route.certs[matched]
     if not cert then return ngx.exit(ngx.ERROR) end
     local pair = parsed_certs:get(cert.hash)
