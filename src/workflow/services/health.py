@@ -104,7 +104,7 @@ class HealthMonitor:
         try:
             results = await asyncio.gather(*(self._check(healthcheck, c, client) for c in containers))
             if any(results):
-                await self.ctx.routes.sync()
+                await self.ctx.routes.sync(app_id)
         except asyncio.CancelledError:
             raise
         except SchedulerError as exc:

@@ -88,7 +88,7 @@ async def converge(ctx, target: Target, events: DeployEvents = QUIET) -> Outcome
         assert the_plan is not None
         if ctx.routes is not None:
             state.serve(target.app_id, the_plan.version)
-            await ctx.routes.sync()
+            await ctx.routes.sync(target.app_id)
             events.switched()
         retiring += [c for c in await ctx.scheduler.list(app=target.app_id)
                      if c.version != the_plan.version and c.proc_type != RUN_TYPE]
@@ -96,7 +96,7 @@ async def converge(ctx, target: Target, events: DeployEvents = QUIET) -> Outcome
         if the_plan is not None and ctx.routes is not None:
             state.keep_serving(target.app_id, the_plan.version)
         if ctx.routes is not None:
-            await ctx.routes.sync()
+            await ctx.routes.sync(target.app_id)
     grace = target.grace if target.grace is not None else the_plan.grace if the_plan else 0
     await retire(ctx, retiring, grace, events)
     outcome.retired = retiring
