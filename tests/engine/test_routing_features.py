@@ -133,6 +133,37 @@ async def test_certificate_and_enforced_https(api, owner, router_client, engine_
     assert (await router_client.get("/", headers={"Host": domain})).status_code == 200
 
 
+async def test_a_detached_certificate_keeps_its_files_while_another_app_uses_them(api, owner, engine_settings):
+    """A detach rewrites only its app's route; the certificate's files (named by their content) are deleted
+    with the last route that names them, not before."""
+    names = [app_name(), app_name()]
+    domains = [f"www.{n}.example.org" for n in names]
+    pem = make_cert("shared", domains)
+    cert = f"{names[0]}-shared"
+    cert_dir = engine_settings.data_dir / "certs"
+    r = await api.post("/v2/certs/", json={"name": cert, "certificate": pem.certificate, "key": pem.key},
+                       headers=owner)
+    assert r.status_code == 201, r.text
+    for name, domain in zip(names, domains, strict=True):
+        assert (await api.post("/v2/apps/", json={"id": name}, headers=owner)).status_code == 201
+        r = await api.post(f"/v2/apps/{name}/domains/", json={"domain": domain}, headers=owner)
+        assert r.status_code == 201, r.text
+        r = await api.post(f"/v2/certs/{cert}/domain/", json={"domain": domain}, headers=owner)
+        assert r.status_code == 201, r.text
+    files = sorted(p.name for p in cert_dir.glob(f"{cert}-*"))
+    assert len(files) == 2
+
+    assert (await api.delete(f"/v2/certs/{cert}/domain/{domains[0]}", headers=owner)).status_code == 204
+    assert sorted(p.name for p in cert_dir.glob(f"{cert}-*")) == files  # the other app still names them
+    der, _ = await tls_get(engine_settings.tls_port, domains[1])
+    assert der == pem.der
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        await tls_get(engine_settings.tls_port, domains[0])
+
+    assert (await api.delete(f"/v2/apps/{names[1]}/domains/{domains[1]}", headers=owner)).status_code == 204
+    assert list(cert_dir.glob(f"{cert}-*")) == []
+
+
 async def test_the_router_counts_each_apps_requests(api, owner, platform, router_client, engine_settings):
     """Per-app counters kept in the router's shared memory (what request-rate autoscaling will read)."""
     name = await deployed(api, owner)

@@ -1,7 +1,7 @@
 """The router: the route table, its validation into live routes, and the nginx serving the public port."""
 
 from workflow.router.base import AppCounters, Router
-from workflow.router.certs import nginx_refusal, prune_certificates, store_certificate
+from workflow.router.certs import nginx_refusal, prune_certificates, remove_certificates, store_certificate
 from workflow.router.live import NginxRouter
 from workflow.router.supervisor import without_paths
 from workflow.router.table import AppRoute, CertFiles, InvalidRoute, RouterError, RouteTable
@@ -17,6 +17,7 @@ __all__ = [
     "RouterError",
     "nginx_refusal",
     "prune_certificates",
+    "remove_certificates",
     "store_certificate",
     "without_paths",
 ]

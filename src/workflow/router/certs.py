@@ -71,6 +71,24 @@ async def prune_certificates(directory: str | os.PathLike[str], keep: Iterable[C
     return await asyncio.to_thread(_prune, Path(directory), list(keep))
 
 
+def _remove(directory: Path, paths: list[str | os.PathLike[str]]) -> int:
+    directory = directory.resolve()
+    removed = 0
+    for name in paths:
+        path = Path(name).resolve()
+        if path.parent == directory and path.suffix in (".crt", ".key") and path.exists():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+async def remove_certificates(directory: str | os.PathLike[str], paths: Iterable[str | os.PathLike[str]]) -> int:
+    """Delete these certificate files (only `.crt`/`.key` files of `directory`); returns how many. The caller
+    checks that no route still names them (content-addressed files are shared by the apps a certificate is
+    attached to)."""
+    return await asyncio.to_thread(_remove, Path(directory), list(paths))
+
+
 def _check_config(directory: Path) -> str:
     return "\n".join([
         "daemon off;",

@@ -252,4 +252,4 @@ async def detach(session: AsyncSession, ctx, owner: User, name: str, value: str)
         raise NotFound("Domain")
     domain.certificate_id = None
     domain.updated = cert.updated = utcnow()
-    await _sync(session, ctx)
+    await commit_and_sync(session, ctx, domain.app_id)

@@ -24,6 +24,7 @@ from ..router import (
     RouterError,
     RouteTable,
     prune_certificates,
+    remove_certificates,
     store_certificate,
     without_paths,
 )
@@ -44,6 +45,9 @@ class RouteSync:
         # own app's problem (router/entries.py, route isolation).
         self.rejected: dict[str, str] = {}
         self._conflicts: dict[str, str] = {}  # the part of `rejected` `table()` found
+        # The certificate files each app's route names (app id → paths), known once a whole table was built:
+        # a per-app sync deletes the files its app stopped naming that no other app names.
+        self._cert_paths: dict[str, set[str]] | None = None
 
     @property
     def cert_dir(self) -> Path:
@@ -66,6 +70,7 @@ class RouteSync:
                 conflicts[app_id] = conflict
             routes.append(route)
         self._conflicts = conflicts
+        self._cert_paths = {route.app: _paths(route) for route in routes}
         return RouteTable(routes=routes)
 
     async def _route(self, app_id: str, settings, tls, domains: list, certs: dict, containers: list[Container],
@@ -156,8 +161,9 @@ class RouteSync:
         rebuild. Certificate files no longer in the live table are removed afterwards.
 
         With `app_id` (a change that touches that app alone: its settings, TLS, domains, an attached
-        certificate), only that app's route is read and written, whatever the number of apps; the next
-        whole-table sync prunes certificate files. While the database is unreachable, the whole table.
+        certificate), only that app's route is read and written, whatever the number of apps; the certificate
+        files it stopped naming are deleted unless another app's route names them. While the database is
+        unreachable, the whole table.
         """
         if self.router is None:
             return
@@ -173,6 +179,7 @@ class RouteSync:
                         await self.router.remove_route(app_id)
                     else:
                         await self.router.apply_route(route)
+                    await self._forget_certificates(app_id, route)
                     self._conflicts.pop(app_id, None)
                     if conflict:
                         self._conflicts[app_id] = conflict
@@ -191,6 +198,25 @@ class RouteSync:
             keep = [files for route in table.routes for files in route.certificates.values()]
             await prune_certificates(self.cert_dir, keep)
 
+    async def _forget_certificates(self, app_id: str, route: AppRoute | None) -> None:
+        """After `app_id`'s route was written: delete the files it stopped naming that no route names (the
+        router read the PEM text into the live route when writing it, so nothing serves from the files)."""
+        if self._cert_paths is None:  # no whole table built yet: which files other apps name is unknown
+            return
+        old = self._cert_paths.get(app_id, set())
+        new = _paths(route) if route is not None else set()
+        if app_id in self.router.rejected:  # its previous route stays live, and may be rebuilt from its files
+            self._cert_paths[app_id] = old | new
+            return
+        if route is None:
+            self._cert_paths.pop(app_id, None)
+        else:
+            self._cert_paths[app_id] = new
+        named = set().union(*self._cert_paths.values())
+        gone = [p for p in old - new if p not in named]
+        if gone:
+            await remove_certificates(self.cert_dir, gone)
+
     async def counters(self) -> dict[str, AppCounters]:
         """Per-app request counters the router keeps (requests, status classes, latency histogram); empty
         without a router. For request-rate autoscaling."""
@@ -202,6 +228,10 @@ class RouteSync:
         upstreams = [f"{c.address}:{c.port}" for c in containers if c.address and c.port]
         if self.router is not None and not await self.router.wait_drained(upstreams, timeout):
             log.warning("requests still in flight after %.0f s; stopping their containers anyway", timeout)
+
+
+def _paths(route: AppRoute) -> set[str]:
+    return {str(p) for files in route.certificates.values() for p in (files.cert_path, files.key_path)}
 
 
 async def commit_and_sync(session, ctx, app_id: str | None = None) -> None:
