@@ -213,7 +213,7 @@ function _M.log()
         counts[ctx.app] = c
     end
     local class = floor(ngx.status / 100)
-    local ms = (tonumber(ngx.var.request_time) or 0) * 1000
+    local ms = (ngx.now() - ngx.req.start_time()) * 1000  -- $request_time, without a variable lookup
     local bucket = #_M.buckets + 1
     for i, bound in ipairs(_M.buckets) do
         if ms <= bound then bucket = i break end
