@@ -26,9 +26,16 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 @cli.command("serve")
 def serve() -> None:
     """Run the platform in the foreground: API, router (nginx) and reconciler."""
+    from .runtime import ConfigurationError, check_settings
     from .server import run
 
-    run(Settings())
+    settings = Settings()
+    try:
+        check_settings(settings)
+    except ConfigurationError as exc:
+        typer.echo(f"workflow: {exc}", err=True)
+        raise typer.Exit(2) from None
+    run(settings)
 
 
 def main() -> None:

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     image_keep_releases: int = Field(default=10, ge=1)  # image GC keeps the images of each app's last N releases
     router_enabled: bool = True  # tests of the API alone may run without nginx
     scheduler_enabled: bool = True  # API tests of users/apps may run without an engine
+    scheduler: str = "docker"  # the container backend (runtime.BACKENDS); unknown → refused at start-up
     autoscale_interval: float = Field(default=15.0, gt=0)  # seconds between autoscaler passes
     autoscale_downscale_window: float = Field(default=300.0, ge=0)  # scale-down: highest recommendation wins
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,6 +16,8 @@ from .services.route_state import RouteState
 
 if TYPE_CHECKING:
     from .scheduler.base import Scheduler
+    from .seams import Autoscaler, HealthMonitor, Reconciler, Routes
+    from .services.deploy_events import DeployEvents
 
 
 class AppLocks:
@@ -39,13 +41,13 @@ class Context:
     cipher: Cipher
     scheduler: Scheduler | None = None
     route_state: RouteState = field(default_factory=RouteState)  # which release serves, which instances are ready
-    routes: Any = None  # services.routing.RouteSync, when a router runs
-    reconciler: Any = None  # reconciler.Reconciler
-    health: Any = None  # services.health.HealthMonitor
-    autoscaler: Any = None  # services.autoscaler.Autoscaler
+    routes: Routes | None = None  # set by the composition root (runtime.py), with or without a router
+    reconciler: Reconciler | None = None  # these three when a container backend is configured
+    health: HealthMonitor | None = None
+    autoscaler: Autoscaler | None = None
     locks: AppLocks = field(default_factory=AppLocks)
     runs: Slots = field(default_factory=Slots)  # `deis run` containers per app
     follows: Slots = field(default_factory=Slots)  # `logs?follow=true` streams per user
-    live_events: dict = field(default_factory=dict)  # (app, version) -> services.deploy_events.DeployEvents
+    live_events: dict[tuple[str, int], DeployEvents] = field(default_factory=dict)  # deploys under way
     logins: FailureThrottle | None = None  # failed logins per username and per client address
     user_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # registrations and administrator changes

@@ -11,12 +11,12 @@ from .api import apps, appsettings, auth, builds, certs, config, domains, keys, 
 from .api import autoscale as autoscale_api
 from .api.bodylimit import BodyLimitMiddleware
 from .api.docs import install_docs
+from .api.metrics import MetricsMiddleware
+from .api.metrics import router as metrics_router
 from .api.wire import WireMiddleware, install_error_handlers
 from .config import Settings
 from .context import Context
 from .db import make_engine, make_sessionmaker
-from .metrics import MetricsMiddleware
-from .metrics import router as metrics_router
 from .security import Cipher, set_hash_workers
 
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ctx = ctx
         async with AsyncExitStack() as stack:
             stack.push_async_callback(engine.dispose)
-            from .services.runtime import start_runtime  # the engine-facing parts, when enabled
+            from .runtime import start_runtime  # the composition root: backend, router, workers
 
             await start_runtime(ctx, stack)
             yield

@@ -1,0 +1,100 @@
+"""The composition root: which container backend and which router a controller runs, and the workers
+(route sync, reconciler, health monitor, autoscaler) wired to them. The only module that names the concrete
+classes; everything else reaches them through `scheduler.base.Scheduler` and the Protocols in `seams.py`.
+
+A new container backend implements `Scheduler` and is registered in `BACKENDS` under the name
+`WORKFLOW_SCHEDULER` selects; a new router mechanism implements `seams.Router` and is built in `make_router`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+
+from .config import Settings
+from .context import Context
+from .scheduler.base import Scheduler, SchedulerError
+from .seams import Router
+
+log = logging.getLogger("workflow")
+
+
+class ConfigurationError(Exception):
+    """A setting names something this controller cannot run: refused at start-up."""
+
+
+def docker_backend(settings: Settings) -> Scheduler:
+    """One Docker engine; app containers are labelled containers on the platform network."""
+    from .scheduler.docker import ContainerLimits, DockerScheduler
+
+    limits = ContainerLimits(
+        pids_limit=settings.container_pids_limit, log_max_size=settings.container_log_max_size,
+        log_max_files=settings.container_log_max_files, max_cpu_shares=settings.max_cpu_shares,
+        create_batch_size=settings.create_batch_size, run_output_max_bytes=settings.run_output_max_bytes)
+    return DockerScheduler.from_url(settings.docker_host or None, network=settings.docker_network, limits=limits)
+
+
+# WORKFLOW_SCHEDULER → how that backend is built from the settings.
+BACKENDS: dict[str, Callable[[Settings], Scheduler]] = {"docker": docker_backend}
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse, before anything starts, settings that name no known backend."""
+    if settings.scheduler not in BACKENDS:
+        known = ", ".join(sorted(BACKENDS))
+        raise ConfigurationError(f"WORKFLOW_SCHEDULER={settings.scheduler!r} is not a container backend this "
+                                 f"controller knows; choose one of: {known}")
+
+
+def make_router(settings: Settings) -> Router | None:
+    """The router serving the public port: the platform's own nginx, or none (API tests)."""
+    if not settings.router_enabled:
+        return None
+    from .router import NginxRouter
+
+    trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    return NginxRouter(data_dir=settings.data_dir, listen_port=settings.port, api_socket_path=settings.socket_path,
+                       api_hosts=[f"deis.{settings.domain}"], tls_port=settings.tls_port, trusted_proxies=trusted,
+                       api_max_body_bytes=settings.max_body_bytes)
+
+
+async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:
+    """Start the engine-facing parts of a controller; `stack` stops them in reverse order."""
+    from .reconciler import Reconciler
+    from .services.autoscaler import Autoscaler
+    from .services.health import HealthMonitor
+    from .services.routing import RouteSync
+
+    settings = ctx.settings
+    check_settings(settings)
+    router = make_router(settings)
+    ctx.routes = RouteSync(ctx, router)
+
+    reconciler = None
+    if settings.scheduler_enabled:
+        scheduler = BACKENDS[settings.scheduler](settings)
+        stack.push_async_callback(scheduler.close)
+        ctx.scheduler = scheduler
+        reconciler = Reconciler(ctx)
+        ctx.reconciler = reconciler
+        try:
+            await scheduler.ensure_network()
+            await reconciler.adopt()
+        except SchedulerError as exc:  # the engine may come back later; the reconciler will catch up
+            log.warning("container engine unavailable at start-up: %s", exc.message)
+
+    if router is not None:
+        await router.start(await ctx.routes.table())
+        stack.push_async_callback(router.stop)
+    if reconciler is not None:
+        reconciler.start()
+        stack.push_async_callback(reconciler.stop)
+        monitor = HealthMonitor(ctx)
+        ctx.health = monitor
+        monitor.start()
+        stack.push_async_callback(monitor.stop)
+        autoscaler = Autoscaler(ctx)
+        ctx.autoscaler = autoscaler
+        autoscaler.start()
+        stack.push_async_callback(autoscaler.stop)

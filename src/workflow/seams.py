@@ -1,0 +1,75 @@
+"""The seams of a controller: what the services may ask of each part the composition root (`runtime.py`)
+plugs in. The container backend's contract is `scheduler.base.Scheduler`; the others are here.
+
+A new router mechanism implements `Router` (and is built in `runtime.make_router`); the route sync, the
+reconciler, the health monitor and the autoscaler are the controller's own workers, reached through these
+Protocols so that no service depends on another's class or reaches into its fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .router.table import RouteTable
+    from .scheduler.base import Container
+
+
+class Router(Protocol):
+    """Serves the public port from a route table (today: nginx, `router/`)."""
+
+    rejected: dict[str, str]  # apps whose route the router left out of the live table → why
+
+    async def start(self, table: RouteTable) -> None: ...
+    async def apply(self, table: RouteTable) -> None:
+        """Serve this table; returns once it is live."""
+        ...
+    async def wait_drained(self, upstreams: Sequence[str], timeout: float) -> bool:
+        """Until no request is in flight to these upstreams (already out of the table); False on timeout."""
+        ...
+    async def stop(self) -> None: ...
+
+
+class Routes(Protocol):
+    """The route table derived from the routing state and the apps' settings, kept live in the router
+    (`services/routing.RouteSync`)."""
+
+    rejected: dict[str, str]
+
+    async def table(self) -> RouteTable: ...
+    async def sync(self) -> None:
+        """Returns once the router serves a table built after this call."""
+        ...
+    async def drain(self, containers: list[Container], timeout: float) -> None: ...
+
+
+class Worker(Protocol):
+    """A background loop the lifespan starts and stops."""
+
+    def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class Reconciler(Worker, Protocol):
+    """Converges what runs to what the database wants (`reconciler.Reconciler`)."""
+
+    passes: int
+    corrections: int
+    last_pass_seconds: float
+
+    def request(self, app_id: str) -> None:
+        """A pass for this app soon (`"*"`: all apps)."""
+        ...
+    async def adopt(self) -> None: ...
+    async def collect_images(self) -> list[str]: ...
+
+
+class HealthMonitor(Worker, Protocol):
+    """Runs the serving containers' readiness and liveness probes (`services/health.HealthMonitor`)."""
+
+
+class Autoscaler(Worker, Protocol):
+    """Scales process types by their CPU rules (`services/autoscaler.Autoscaler`)."""
+
+    observations: dict
