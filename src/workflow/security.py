@@ -87,3 +87,11 @@ class Cipher:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:  # the key changed: the secret cannot be recovered
             raise ValueError("stored secret cannot be decrypted with the current secret key") from exc
+
+    def decrypt_or_stored(self, token: str) -> str:
+        """The secret decrypted; the stored text itself when it cannot be (kept from before it was encrypted,
+        or the key changed): registry passwords are used as they are then, and the registry says if wrong."""
+        try:
+            return self.decrypt(token)
+        except ValueError:
+            return token

@@ -22,10 +22,7 @@ def _plain(ctx, config: Config) -> dict[str, dict[str, Any]]:
     """The config's fields with the registry password decrypted (it is stored encrypted)."""
     registry = dict(config.registry_info or {})
     if "password" in registry:
-        try:
-            registry["password"] = ctx.cipher.decrypt(registry["password"])
-        except ValueError:
-            pass
+        registry["password"] = ctx.cipher.decrypt_or_stored(registry["password"])
     return {"values": dict(config.values or {}), "memory": dict(config.memory or {}),
             "cpu": dict(config.cpu or {}), "tags": dict(config.tags or {}), "registry": registry,
             "healthcheck": dict(config.healthcheck or {})}

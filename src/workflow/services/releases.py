@@ -40,11 +40,7 @@ def registry_auth(ctx, config: Config) -> RegistryAuth | None:
     registry = config.registry_info or {}
     if not registry.get("username"):
         return None
-    password = registry.get("password", "")
-    try:
-        password = ctx.cipher.decrypt(password)
-    except ValueError:
-        pass
+    password = ctx.cipher.decrypt_or_stored(registry.get("password", ""))
     return RegistryAuth(username=registry["username"], password=password, hostname=registry.get("hostname"))
 
 
