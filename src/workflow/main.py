@@ -11,9 +11,10 @@ from .api import apps, appsettings, auth, builds, certs, config, domains, keys, 
 from .api import autoscale as autoscale_api
 from .api.bodylimit import BodyLimitMiddleware
 from .api.docs import install_docs
+from .api.errors import install_error_handlers
 from .api.metrics import MetricsMiddleware
 from .api.metrics import router as metrics_router
-from .api.wire import WireMiddleware, install_error_handlers
+from .api.wire import WireMiddleware
 from .config import Settings
 from .context import Context
 from .db import make_engine, make_sessionmaker

@@ -12,7 +12,8 @@ from ..deps import AppDep, CtxDep, CurrentUser, SessionDep, require_owner_or_adm
 from ..schemas import AppCreateIn, AppOut, AppUpdateIn, Page, RunIn, RunOut
 from ..services import apps, logs, releases
 from .body import data_of
-from .wire import DeisRouter, empty, page_body, page_params, plain
+from .pagination import paged
+from .wire import DeisRouter, empty, plain
 
 router = DeisRouter(prefix="/v2/apps", tags=["apps"])
 
@@ -34,9 +35,7 @@ class _ReleasingStream(StreamingResponse):
 @router.get("/", response_model=Page[AppOut], operation_id="apps_list")
 async def list_apps(request: Request, session: SessionDep, user: CurrentUser):
     """Apps the caller owns or collaborates on (admins: all)."""
-    limit, offset = page_params(request)
-    count, rows = await repo.page(session, repo.visible_apps_query(user), limit, offset)
-    return page_body(request, count, [AppOut.of(a) for a in rows], limit, offset)
+    return await paged(request, session, repo.visible_apps_query(user), lambda rows: [AppOut.of(a) for a in rows])
 
 
 @router.post("/", status_code=201, response_model=AppOut, operation_id="apps_create")

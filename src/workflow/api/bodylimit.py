@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .wire import error_response
+from .errors import error_response
 
 
 def too_large_detail(max_bytes: int) -> str:

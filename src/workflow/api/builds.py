@@ -10,7 +10,8 @@ from ..errors import NotFound
 from ..schemas import BuildIn, BuildOut, Page
 from ..services import releases
 from .body import data_of
-from .wire import DeisRouter, page_body, page_params
+from .pagination import paged
+from .wire import DeisRouter
 
 router = DeisRouter(prefix="/v2/apps/{id}/builds", tags=["builds"])
 
@@ -18,9 +19,7 @@ router = DeisRouter(prefix="/v2/apps/{id}/builds", tags=["builds"])
 @router.get("/", response_model=Page[BuildOut], operation_id="builds_list")
 async def list_builds(request: Request, app: AppDep, session: SessionDep):
     """The app's builds, newest first."""
-    limit, offset = page_params(request)
-    count, rows = await repo.page(session, repo.builds_query(app.id), limit, offset)
-    return page_body(request, count, [BuildOut.of(b) for b in rows], limit, offset)
+    return await paged(request, session, repo.builds_query(app.id), lambda rows: [BuildOut.of(b) for b in rows])
 
 
 @router.post("/", status_code=201, response_model=BuildOut, operation_id="builds_create")

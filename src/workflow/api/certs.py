@@ -10,7 +10,8 @@ from ..deps import CtxDep, CurrentUser, SessionDep
 from ..schemas import CertificateIn, CertificateOut, DomainIn, Page
 from ..services import certs
 from .body import data_of
-from .wire import DeisRouter, empty, page_body, page_params
+from .pagination import paged
+from .wire import DeisRouter, empty
 
 router = DeisRouter(prefix="/v2/certs", tags=["certs"])
 
@@ -18,10 +19,12 @@ router = DeisRouter(prefix="/v2/certs", tags=["certs"])
 @router.get("/", response_model=Page[CertificateOut], operation_id="certs_list")
 async def list_certs(request: Request, session: SessionDep, user: CurrentUser):
     """The caller's certificates."""
-    limit, offset = page_params(request)
-    count, rows = await repo.page(session, repo.certificates_query(user.username), limit, offset)
-    domains = await certs.domains_of(session, list(rows))
-    return page_body(request, count, [CertificateOut.of(c, domains[c.id]) for c in rows], limit, offset)
+
+    async def shape(rows) -> list[CertificateOut]:
+        domains = await certs.domains_of(session, list(rows))
+        return [CertificateOut.of(c, domains[c.id]) for c in rows]
+
+    return await paged(request, session, repo.certificates_query(user.username), shape)
 
 
 @router.post("/", status_code=201, response_model=CertificateOut, operation_id="certs_create")

@@ -10,7 +10,8 @@ from ..deps import AppDep, CtxDep, CurrentUser, SessionDep, require_owner_or_adm
 from ..schemas import DomainIn, DomainOut, Page
 from ..services import domains
 from .body import data_of
-from .wire import DeisRouter, page_body, page_params
+from .pagination import paged
+from .wire import DeisRouter
 
 router = DeisRouter(prefix="/v2/apps/{id}/domains", tags=["domains"])
 
@@ -18,9 +19,7 @@ router = DeisRouter(prefix="/v2/apps/{id}/domains", tags=["domains"])
 @router.get("/", response_model=Page[DomainOut], operation_id="domains_list")
 async def list_domains(request: Request, app: AppDep, session: SessionDep):
     """The app's domains (a bare name is `<name>.<platform domain>`)."""
-    limit, offset = page_params(request)
-    count, rows = await repo.page(session, repo.domains_query(app.id), limit, offset)
-    return page_body(request, count, [DomainOut.of(d) for d in rows], limit, offset)
+    return await paged(request, session, repo.domains_query(app.id), lambda rows: [DomainOut.of(d) for d in rows])
 
 
 @router.post("/", status_code=201, response_model=DomainOut, operation_id="domains_create")

@@ -10,7 +10,8 @@ from ..deps import CurrentUser, SessionDep
 from ..schemas import KeyIn, KeyOut, Page
 from ..services import keys
 from .body import data_of
-from .wire import DeisRouter, page_body, page_params
+from .pagination import paged
+from .wire import DeisRouter
 
 router = DeisRouter(prefix="/v2/keys", tags=["keys"])
 
@@ -18,9 +19,7 @@ router = DeisRouter(prefix="/v2/keys", tags=["keys"])
 @router.get("/", response_model=Page[KeyOut], operation_id="keys_list")
 async def list_keys(request: Request, session: SessionDep, user: CurrentUser):
     """The caller's SSH keys."""
-    limit, offset = page_params(request)
-    count, rows = await repo.page(session, repo.keys_query(user.username), limit, offset)
-    return page_body(request, count, [KeyOut.of(k) for k in rows], limit, offset)
+    return await paged(request, session, repo.keys_query(user.username), lambda rows: [KeyOut.of(k) for k in rows])
 
 
 @router.post("/", status_code=201, response_model=KeyOut, operation_id="keys_create")

@@ -11,7 +11,8 @@ from ..schemas import Page, ReleaseEventsOut, ReleaseOut, RollbackIn, VersionOut
 from ..services import deploy_events, logs, releases
 from .apps import _ReleasingStream
 from .body import data_of
-from .wire import DeisRouter, page_body, page_params
+from .pagination import paged
+from .wire import DeisRouter
 
 router = DeisRouter(prefix="/v2/apps/{id}/releases", tags=["releases"])
 
@@ -19,11 +20,12 @@ router = DeisRouter(prefix="/v2/apps/{id}/releases", tags=["releases"])
 @router.get("/", response_model=Page[ReleaseOut], operation_id="releases_list")
 async def list_releases(request: Request, app: AppDep, session: SessionDep):
     """The app's releases, newest first (failed ones included)."""
-    limit, offset = page_params(request)
-    count, rows = await repo.page(session, repo.releases_query(app.id), limit, offset)
-    digests = await repo.build_digests(session, [r.build_uuid for r in rows])
-    return page_body(request, count, [ReleaseOut.of(r, digests.get(r.build_uuid or "")) for r in rows],
-                     limit, offset)
+
+    async def shape(rows) -> list[ReleaseOut]:
+        digests = await repo.build_digests(session, [r.build_uuid for r in rows])
+        return [ReleaseOut.of(r, digests.get(r.build_uuid or "")) for r in rows]
+
+    return await paged(request, session, repo.releases_query(app.id), shape)
 
 
 def _number(version: str) -> int | None:

@@ -10,7 +10,8 @@ from ..deps import CtxDep, CurrentUser, SessionDep, require_admin
 from ..schemas import AdminOut, Page, UsernameIn, UserOut
 from ..services import users
 from .body import data_of
-from .wire import DeisRouter, empty, page_body, page_params
+from .pagination import paged
+from .wire import DeisRouter, empty
 
 router = DeisRouter(prefix="/v2", tags=["users"])
 
@@ -19,19 +20,15 @@ router = DeisRouter(prefix="/v2", tags=["users"])
 async def list_users(request: Request, session: SessionDep, user: CurrentUser):
     """All users (admins only)."""
     require_admin(user)
-    limit, offset = page_params(request)
-    count, rows = await repo.page(session, repo.users_query(), limit, offset)
-    return page_body(request, count, [UserOut.of(u) for u in rows], limit, offset)
+    return await paged(request, session, repo.users_query(), lambda rows: [UserOut.of(u) for u in rows])
 
 
 @router.get("/admin/perms/", response_model=Page[AdminOut], operation_id="admins_list")
 async def list_admins(request: Request, session: SessionDep, user: CurrentUser):
     """The administrators (admins only)."""
     require_admin(user)
-    limit, offset = page_params(request)
-    count, rows = await repo.page(session, repo.admins_query(), limit, offset)
-    return page_body(request, count, [AdminOut(username=u.username, is_superuser=True) for u in rows],
-                     limit, offset)
+    return await paged(request, session, repo.admins_query(),
+                       lambda rows: [AdminOut(username=u.username, is_superuser=True) for u in rows])
 
 
 @router.post("/admin/perms/", status_code=201, response_class=Response, operation_id="admins_grant",
