@@ -16,8 +16,8 @@ import time
 
 import aiodocker
 
+from workflow.domain.images import pinned
 from workflow.scheduler.docker import DockerScheduler
-from workflow.scheduler.images import pinned
 
 from .common import REGISTRY, RUNS, ensure_bench_image, fmt_times, remove_image, sh
 

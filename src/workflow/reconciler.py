@@ -26,11 +26,11 @@ import httpx
 from . import repositories as repo
 from .db import DATABASE_UNAVAILABLE
 from .domain import plan as planning
+from .domain.images import canonical, pinned
 from .domain.plan import DEFAULTS, RUN_TYPE, probe_for
 from .errors import first_line
 from .models import utcnow
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
-from .scheduler.images import canonical, pinned
 from .services import rollout
 from .services.probing import run_probe
 from .services.releases import current_state, pull_image

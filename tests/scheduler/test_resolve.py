@@ -14,17 +14,10 @@ import httpx
 import pytest
 from aiohttp import web
 
+from workflow.domain.images import canonical, pinned, repository, short_digest, valid_reference
 from workflow.scheduler.base import ImageNotFound, ImagePullFailed, RegistryAuth
 from workflow.scheduler.docker import DockerScheduler
-from workflow.scheduler.images import (
-    RegistrySettings,
-    canonical,
-    manifest_digest,
-    pinned,
-    repository,
-    short_digest,
-    valid_reference,
-)
+from workflow.scheduler.images import RegistrySettings, manifest_digest
 
 from .conftest import PrivateRegistry
 

@@ -15,9 +15,9 @@ from typing import Any
 from ..errors import BadRequest
 from ..models import App, Build, Config, Release
 from ..scheduler.base import ContainerSpec, ImageInfo, Resources
-from ..scheduler.images import pinned
 from ..schemas import format_time
 from .configrules import MAX_DEPLOY_TIMEOUT, probe_error
+from .images import pinned
 from .procfile import ROUTABLE_TYPES
 
 log = logging.getLogger("workflow.health")

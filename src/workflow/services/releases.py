@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import repositories as repo
 from ..domain import plan as planning
+from ..domain.images import pinned, split_image, valid_reference
 from ..domain.procfile import ProcfileError, next_structure, parse_procfile
 from ..domain.summaries import build_summary
 from ..errors import BadRequest, FieldErrors, NotFound, ServiceUnavailable
@@ -27,7 +28,6 @@ from ..scheduler.base import (
     SchedulerError,
     scrub,
 )
-from ..scheduler.images import pinned, split_image, valid_reference
 from . import deploy, deploy_events
 from .deploy_events import QUIET, DeployEvents
 from .rollout import DeployError

@@ -21,7 +21,7 @@ GC), `containers` (network, start, list, remove, logs, exec, run), `events` (eng
 
 from __future__ import annotations
 
-from ..images import image_reference, split_image
+from ...domain.images import image_reference, split_image
 from .containers import Containers
 from .conversion import deis_state
 from .engine import NO_ICC, ContainerLimits

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...domain import naming
+from ...domain.images import image_reference
 from ..base import (
     HERITAGE,
     LABEL_APP,
@@ -20,7 +21,6 @@ from ..base import (
     EngineEvent,
     ImageInfo,
 )
-from ..images import image_reference
 from .engine import ContainerLimits
 
 #: Engine state -> Deis pod state (spec §7, "Pods" row). `exited` depends on the exit code.

@@ -9,13 +9,13 @@ from typing import Any
 
 from aiodocker.exceptions import DockerError
 
+from ...domain.images import DEFAULT_REGISTRY, DIGEST_RE, canonical, image_reference, split_image, valid_reference
 from .. import images
 from ..base import ImageInfo, ImageNotFound, ImagePullFailed, RegistryAuth, SchedulerError, scrub
-from ..images import DIGEST_RE, image_reference, split_image
 from .conversion import image_info
 from .engine import TRANSLATED, Engine, engine_message, translate
 
-_DEFAULT_REGISTRY = images.DEFAULT_REGISTRY
+_DEFAULT_REGISTRY = DEFAULT_REGISTRY
 _NOT_FOUND_HINTS = ("manifest unknown", "not found", "no such image", "repository does not exist")
 _AUTH_HINTS = ("unauthorized", "denied", "authentication required", "no basic auth credentials", "forbidden")
 
@@ -131,7 +131,7 @@ class Images(Engine):
         registries; an engine without that endpoint: the registry's `HEAD /v2/<name>/manifests/<tag>`.
         ImageNotFound / ImagePullFailed with the registry's reason, the password scrubbed from it.
         """
-        if not images.valid_reference(image):
+        if not valid_reference(image):
             raise ImageNotFound(f"invalid reference format: {image!r}")
         ref = image_reference(image)
         if self.distribution_inspect:
@@ -203,10 +203,10 @@ class Images(Engine):
         by_ref: dict[str, dict[str, Any]] = {}
         for entry in listed:
             for repo_digest in entry.get("RepoDigests") or []:
-                by_ref[images.canonical(repo_digest)] = entry
+                by_ref[canonical(repo_digest)] = entry
         removed = []
         for ref in refs:
-            entry = by_ref.get(images.canonical(ref))
+            entry = by_ref.get(canonical(ref))
             if entry is None or entry.get("Id") in in_use:
                 continue
             if [t for t in entry.get("RepoTags") or [] if t != "<none>:<none>"]:
