@@ -16,7 +16,7 @@ from ..domain import plan as planning
 from ..domain.images import pinned, split_image, valid_reference
 from ..domain.procfile import ProcfileError, next_structure, parse_procfile
 from ..domain.summaries import build_summary
-from ..errors import BadRequest, FieldErrors, NotFound, ServiceUnavailable
+from ..errors import BadRequest, FieldErrors, NotFound
 from ..models import App, Build, Config, Release, User, utcnow
 from ..scheduler.base import (
     ContainerSpec,
@@ -28,7 +28,7 @@ from ..scheduler.base import (
     SchedulerError,
     scrub,
 )
-from . import deploy, deploy_events
+from . import deploy, deploy_events, rollout
 from .deploy_events import QUIET, DeployEvents
 from .rollout import DeployError
 from .serial import app_work
@@ -102,7 +102,7 @@ def image_error(exc: SchedulerError, image: str, auth: RegistryAuth | None) -> N
 
 
 def raise_unavailable(exc: SchedulerError) -> NoReturn:
-    raise ServiceUnavailable(f"The container engine is unavailable: {exc.message}") from exc
+    raise rollout.engine_unavailable(exc) from exc
 
 
 async def next_version(session: AsyncSession, app_id: str) -> int:
@@ -140,9 +140,9 @@ async def deploy_release(session: AsyncSession, ctx, app: App, release: Release,
         events.failed(reason)
         await events.flush(session)
         await session.commit()
-        if isinstance(exc, EngineUnavailable):
-            raise_unavailable(exc)
-        raise BadRequest(reason) from exc
+        if isinstance(exc, BadRequest):
+            raise BadRequest(reason) from exc
+        raise rollout.user_error(exc, BadRequest) from exc
     app.structure = structure
     app.updated = utcnow()
     await repo.record_event(session, app.id, f"{release.owner} deployed v{release.version}: {release.summary}")

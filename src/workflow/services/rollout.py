@@ -125,8 +125,13 @@ def user_error(exc: DeployError | SchedulerError, failed: type[WorkflowError] = 
     instances that did not come up (`failed`: 400 for a deploy, whose release is then marked failed; 503 for
     a scale or a restart); 503 when the engine cannot be reached outside starting them."""
     if isinstance(exc, EngineUnavailable):
-        return ServiceUnavailable(f"The container engine is unavailable: {exc.message}")
+        return engine_unavailable(exc)
     return failed(exc.message if isinstance(exc, SchedulerError) else str(exc))
+
+
+def engine_unavailable(exc: SchedulerError) -> ServiceUnavailable:
+    """The engine could not be reached (or timed out): 503, the client may retry."""
+    return ServiceUnavailable(f"The container engine is unavailable: {exc.message}")
 
 
 # --- starting and retiring ---------------------------------------------------------------------------
