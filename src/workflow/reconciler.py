@@ -330,8 +330,7 @@ class Reconciler:
             if not dead and not missing and not surplus:
                 return
             for c in dead:
-                what = ("was OOM-killed" if c.oom_killed else "was never started" if c.state == "starting"
-                        else f"crashed with exit code {c.exit_code}" if c.state in DEAD else self._died[c.id])
+                what = c.exit_reason or ("was never started" if c.state == "starting" else self._died[c.id])
                 await repo.record_event(session, app_id, f"container {c.name} {what}", "ERROR")
             await session.commit()
             the_plan = None

@@ -58,7 +58,7 @@ async def test_started_instances_carry_their_release(backend: Scheduler, app_nam
         parsed = parse_pod_name(container.name, app_name)
         assert parsed is not None and parsed.proc_type == "web"
         running = await until(backend, container, ("up",))
-        assert running.address and running.started is not None
+        assert running.address and running.started is not None and running.exit_reason is None
 
 
 async def test_listed_and_filtered_by_app_type_and_release(backend: Scheduler, app_name: str):
@@ -87,4 +87,4 @@ async def test_an_instance_whose_process_ends_reports_it(backend: Scheduler, app
                              entrypoint=["/bin/sh", "-c"], command=["exit 3"], port=8080)
     [container] = await backend.start(spec, 1)
     ended = await until(backend, container, ("crashed",))
-    assert ended.exit_code == 3
+    assert ended.exit_code == 3 and ended.exit_reason == "crashed with exit code 3"

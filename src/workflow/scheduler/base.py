@@ -109,6 +109,15 @@ class Container:
     oom_killed: bool = False
     port: int | None = None  # from the `deis.port` label
 
+    @property
+    def exit_reason(self) -> str | None:
+        """Why the instance's process ended, as the app's log says it; None while it has not ended."""
+        if self.oom_killed:
+            return "was OOM-killed"
+        if self.state in ("crashed", "down"):
+            return f"crashed with exit code {self.exit_code}"
+        return None
+
 
 @dataclass(frozen=True)
 class EngineEvent:
