@@ -215,6 +215,12 @@ def log_line(version: int, event: ReleaseEvent | dict[str, Any]) -> tuple[dateti
     return created, f"{out['created']} deis[deploy.v{version}]: {out['level']} {out['message']}"
 
 
+def live_lines(ctx, app_id: str) -> list[tuple[datetime, str]]:
+    """The steps of the app's deploys under way (not stored until their outcome), as `deis logs` lines."""
+    return [log_line(run.version, e) for (owner, _), run in list(ctx.live_events.items()) if owner == app_id
+            for e in run.items]
+
+
 async def follow(ctx, app_id: str, version: int, since: int = 0, poll: float = 0.25) -> AsyncIterator[str]:
     """The release's events after `since` as JSON lines, then every new one as the deploy records it (at
     once, from the live recorder), until the client goes away — the logs stream's shape, one JSON object a

@@ -92,8 +92,7 @@ async def follow(ctx, app: App, count: int, poll: float = 0.25) -> AsyncIterator
         lines = [_event_line(e) for e in events] + await _container_lines(ctx, app.id, count if first else 200)
         lines += [deploy_events.log_line(s.version, s) for s in steps]
         # A deploy under way: its steps as they happen (stored with its outcome; the text dedups them then).
-        lines += [deploy_events.log_line(run.version, e) for (app_id, _), run in list(ctx.live_events.items())
-                  if app_id == app.id for e in run.items]
+        lines += deploy_events.live_lines(ctx, app.id)
         lines.sort(key=lambda line: line[0])
         if first:
             lines = lines[-count:]
