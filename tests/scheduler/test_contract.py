@@ -16,7 +16,7 @@ import pytest
 
 from tests.memory_scheduler import MemoryScheduler
 from workflow.domain.naming import parse_pod_name
-from workflow.scheduler.base import Container, ContainerSpec, Scheduler
+from workflow.scheduler.base import Container, ContainerSpec, ReplicaSet, Scheduler
 
 WEB_CMD = ["httpd", "-f", "-p", "8080", "-h", "/www"]
 
@@ -51,7 +51,7 @@ async def until(backend: Scheduler, container: Container, states: tuple[str, ...
 
 
 async def test_started_instances_carry_their_release(backend: Scheduler, app_name: str):
-    made = await backend.start(web(app_name, version=3), 2)
+    made = await backend.scale(web(app_name, version=3), 2)
     assert len(made) == 2 and len({c.id for c in made}) == 2
     for container in made:
         assert (container.app, container.proc_type, container.version, container.port) == (app_name, "web", 3, 8080)
@@ -62,8 +62,8 @@ async def test_started_instances_carry_their_release(backend: Scheduler, app_nam
 
 
 async def test_listed_and_filtered_by_app_type_and_release(backend: Scheduler, app_name: str):
-    await backend.start(web(app_name, version=1), 1)
-    await backend.start(web(app_name, proc_type="worker", version=2), 1)
+    await backend.scale(web(app_name, version=1), 1)
+    await backend.scale(web(app_name, proc_type="worker", version=2), 1)
     assert {(c.proc_type, c.version) for c in await backend.list(app=app_name)} == {("web", 1), ("worker", 2)}
     assert [c.proc_type for c in await backend.list(app=app_name, version=2)] == ["worker"]
     assert [c.version for c in await backend.list(app=app_name, proc_type="web")] == [1]
@@ -71,7 +71,7 @@ async def test_listed_and_filtered_by_app_type_and_release(backend: Scheduler, a
 
 
 async def test_removed_instances_are_gone_and_removing_again_is_fine(backend: Scheduler, app_name: str):
-    made = await backend.start(web(app_name), 2)
+    made = await backend.scale(web(app_name), 2)
     await backend.remove(made[:1], grace_seconds=0)
     assert await backend.get(made[0].id) is None
     assert [c.id for c in await backend.list(app=app_name)] == [made[1].id]
@@ -85,6 +85,40 @@ async def test_an_instance_whose_process_ends_reports_it(backend: Scheduler, app
     else:
         spec = ContainerSpec(app=app_name, proc_type="web", version=1, image="test/web", env={},
                              entrypoint=["/bin/sh", "-c"], command=["exit 3"], port=8080)
-    [container] = await backend.start(spec, 1)
+    [container] = await backend.scale(spec, 1)
     ended = await until(backend, container, ("crashed",))
     assert ended.exit_code == 3 and ended.exit_reason == "crashed with exit code 3"
+
+
+def crashing(app: str, code: int, backend: Scheduler) -> ContainerSpec:
+    if isinstance(backend, MemoryScheduler):
+        return web(app, env={"CRASH": str(code)})
+    return ContainerSpec(app=app, proc_type="web", version=1, image="test/web", env={},
+                         entrypoint=["/bin/sh", "-c"], command=[f"exit {code}"], port=8080)
+
+
+async def test_scale_starts_only_the_missing_replicas(backend: Scheduler, app_name: str):
+    first = await backend.scale(web(app_name), 2)
+    assert len(first) == 2
+    assert await backend.scale(web(app_name), 2) == []  # already there: nothing started
+    [third] = await backend.scale(web(app_name), 3)
+    assert third.id not in {c.id for c in first}
+    assert await backend.scale(web(app_name, version=2), 1) != []  # another release is another replica set
+    assert len(await backend.list(app=app_name, version=1)) == 3
+
+
+async def test_an_ended_instance_is_no_replica(backend: Scheduler, app_name: str):
+    [ended] = await backend.scale(crashing(app_name, 4, backend), 1)
+    await until(backend, ended, ("crashed",))
+    [fresh] = await backend.scale(web(app_name), 1)
+    assert fresh.id != ended.id
+
+
+async def test_retire_stops_the_drained_first_then_down_to_the_count(backend: Scheduler, app_name: str):
+    made = await backend.scale(web(app_name), 3)
+    drained = made[0]
+    await backend.retire(ReplicaSet.of(drained), 1, [drained], grace_seconds=0)
+    left = await backend.list(app=app_name)
+    assert len(left) == 1 and left[0].id != drained.id
+    await backend.retire(ReplicaSet(app_name, "web", 1), 0, [], grace_seconds=0)
+    assert await backend.list(app=app_name) == []

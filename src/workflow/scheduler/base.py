@@ -1,9 +1,12 @@
 """The scheduler contract: what the services may ask of a container backend.
 
 Deis concepts map onto the backend as follows (see spec/API.md §7):
-an app's process type at a release is a set of identical containers ("pods"), each carrying labels
-`deis.app`, `deis.type`, `deis.version` (`v<N>`) and `heritage=deis`. The backend is the source of
-truth for what runs; nothing here is cached in the database.
+an app's process type at a release is a replica set: identical instances ("pods"), each carrying labels
+`deis.app`, `deis.type`, `deis.version` (`v<N>`) and `heritage=deis`. The converge path tells the backend how
+many replicas a set should have (`scale` up, `retire` down) and reads the instances it reports (`list`: id,
+address, state, start time, exit reason); the backend may keep the replicas itself (Swarm services) or
+start and stop labelled containers (the Docker engine). The backend is the source of truth for what runs;
+nothing here is cached in the database. `tests/scheduler/test_contract.py` holds every backend to this.
 
 Errors leave this package only as `SchedulerError` subclasses: `EngineUnavailable` (transient, 503),
 `ImageNotFound` / `ImagePullFailed` (the user's image or registry, 400), `SchedulerError` (other).
@@ -94,6 +97,22 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class ReplicaSet:
+    """An app's process type at one release: what the controller sets a replica count for."""
+
+    app: str
+    proc_type: str
+    version: int
+
+    @classmethod
+    def of(cls, item: ContainerSpec | Container) -> ReplicaSet:
+        return cls(item.app, item.proc_type, item.version)
+
+
+ENDED = ("crashed", "down")  # instance states that no longer count as replicas
+
+
+@dataclass(frozen=True)
 class Container:
     """One container as the engine reports it, in Deis vocabulary."""
 
@@ -150,12 +169,26 @@ class Scheduler(Protocol):
     async def login(self, auth: RegistryAuth) -> None:
         """Check credentials against `auth.hostname` (default Docker Hub); ImagePullFailed when refused."""
         ...
-    async def start(self, spec: ContainerSpec, count: int) -> list[Container]: ...
+    async def scale(self, spec: ContainerSpec, replicas: int) -> list[Container]:
+        """At least `replicas` instances of the spec's replica set: the missing ones are started and returned
+        (they may still be starting: readiness is the caller's). Instances that ended (`ENDED`) do not count.
+        Never stops an instance (`retire` does). All or nothing: when one cannot start, none of this call's
+        stay and the error is raised."""
+        ...
+    async def retire(self, replica_set: ReplicaSet, replicas: int, drained: list[Container],
+                     grace_seconds: int = 30) -> None:
+        """Down to `replicas` running instances of the set: the `drained` ones (the caller took them out of
+        the router and drained them) go first, SIGTERM then SIGKILL after the grace period. A backend that
+        picks its own victims may stop others in their place."""
+        ...
     async def list(
         self, app: str | None = None, proc_type: str | None = None, version: int | None = None
     ) -> list[Container]: ...
     async def get(self, container_id: str) -> Container | None: ...
-    async def remove(self, containers: list[Container], grace_seconds: int = 30) -> None: ...
+    async def remove(self, containers: list[Container], grace_seconds: int = 30) -> None:
+        """Remove these instances whatever their replica set wants (dead ones, a start that failed, an app
+        destroyed); gone already is fine."""
+        ...
     async def logs(self, container: Container, tail: int) -> list[tuple[datetime, str]]: ...
     async def run_once(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]: ...
     async def exec(self, container: Container, command: list[str], timeout: float) -> int: ...

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..domain.plan import RUN_TYPE, Plan
 from ..errors import ServiceUnavailable, WorkflowError
 from ..models import utcnow
-from ..scheduler.base import Container, ContainerSpec, EngineUnavailable, SchedulerError
+from ..scheduler.base import ENDED, Container, ContainerSpec, EngineUnavailable, ReplicaSet, SchedulerError
 from .deploy_events import QUIET, DeployEvents, listening_ports
 from .probing import wait_probe
 
@@ -73,7 +73,7 @@ async def converge(ctx, target: Target, events: DeployEvents = QUIET) -> Outcome
         assert the_plan is not None
         results = await asyncio.gather(
             *(start_ready(ctx, the_plan.specs[t], n, the_plan.timeout, the_plan.batches, the_plan.readiness.get(t),
-                          events) for t, n in starts),
+                          events, replicas=base) for t, n, base in starts),
             return_exceptions=True)
         outcome.started = [c for r in results if isinstance(r, list) for c in r]
         outcome.failures = [r for r in results if isinstance(r, BaseException)]
@@ -84,37 +84,48 @@ async def converge(ctx, target: Target, events: DeployEvents = QUIET) -> Outcome
             raise fatal[0]
     retiring = [*surplus, *target.replaced]
     state.withdraw(retiring)
+    older: list[Container] = []
     if target.switch:
         assert the_plan is not None
         if ctx.routes is not None:
             state.serve(target.app_id, the_plan.version)
             await ctx.routes.sync(target.app_id)
             events.switched()
-        retiring += [c for c in await ctx.scheduler.list(app=target.app_id)
-                     if c.version != the_plan.version and c.proc_type != RUN_TYPE]
+        older = [c for c in await ctx.scheduler.list(app=target.app_id)
+                 if c.version != the_plan.version and c.proc_type != RUN_TYPE]
     else:
         if the_plan is not None and ctx.routes is not None:
             state.keep_serving(target.app_id, the_plan.version)
         if ctx.routes is not None:
             await ctx.routes.sync(target.app_id)
     grace = target.grace if target.grace is not None else the_plan.grace if the_plan else 0
-    await retire(ctx, retiring, grace, events)
-    outcome.retired = retiring
+    # What each replica set keeps once the retiring go: the release converged to keeps its desired count;
+    # every other release of the app (a deploy's switch) keeps none.
+    replicas = {ReplicaSet.of(c): max(target.desired.get(c.proc_type, 0), 0) for c in retiring}
+    replicas.update({ReplicaSet.of(c): 0 for c in older})
+    outcome.retired = [*retiring, *older]
+    await retire(ctx, outcome.retired, grace, events, replicas)
     return outcome
 
 
-def _difference(target: Target) -> tuple[list[tuple[str, int]], list[Container]]:
-    """(type, how many to start) and the surplus instances: the newest of a type beyond its desired count."""
+def _difference(target: Target) -> tuple[list[tuple[str, int, int]], list[Container]]:
+    """(type, how many to start, how many replicas its set has before) and the surplus instances: the
+    newest of a type beyond its desired count. A restart's replaced instances still run while their
+    successors start: they count among the set's replicas until they retire."""
     by_type: dict[str, list[Container]] = {}
     for container in target.running:
         by_type.setdefault(container.proc_type, []).append(container)
-    starts: list[tuple[str, int]] = []
+    staying = {}
+    for container in target.replaced:
+        if container.state not in ENDED and target.plan and container.version == target.plan.version:
+            staying[container.proc_type] = staying.get(container.proc_type, 0) + 1
+    starts: list[tuple[str, int, int]] = []
     surplus: list[Container] = []
     for proc_type in sorted(set(target.desired) | set(by_type)):
         have = sorted(by_type.get(proc_type, []), key=lambda c: c.started or utcnow())
         want = max(target.desired.get(proc_type, 0), 0)
         if want > len(have):
-            starts.append((proc_type, want - len(have)))
+            starts.append((proc_type, want - len(have), len(have) + staying.get(proc_type, 0)))
         else:
             surplus += have[want:]
     return starts, surplus
@@ -138,15 +149,15 @@ def engine_unavailable(exc: SchedulerError) -> ServiceUnavailable:
 
 
 async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batches: int | None = None,
-                      probe: dict | None = None, events: DeployEvents = QUIET) -> list[Container]:
-    """Start `count` containers of a spec (in batches) and wait until each is ready. On failure the new
-    containers are removed and DeployError is raised."""
+                      probe: dict | None = None, events: DeployEvents = QUIET, replicas: int = 0) -> list[Container]:
+    """Scale the spec's replica set from `replicas` up by `count` (in batches) and wait until each new
+    instance is ready. On failure the new instances are removed and DeployError is raised."""
     started: list[Container] = []
     try:
         remaining = count
         while remaining > 0:
             size = min(batches or remaining, remaining)
-            batch = await ctx.scheduler.start(spec, size)
+            batch = await ctx.scheduler.scale(spec, replicas + len(started) + size)
             started += batch
             events.started(spec.proc_type, [c.name for c in batch], len(started), count)
             await asyncio.gather(*(wait_ready(ctx, c, timeout, probe, events) for c in batch))
@@ -162,16 +173,24 @@ async def start_ready(ctx, spec: ContainerSpec, count: int, timeout: float, batc
     return started
 
 
-async def retire(ctx, containers: list[Container], grace: int, events: DeployEvents = QUIET) -> None:
-    """Containers already out of the router: drained of in-flight requests, then SIGTERM, then SIGKILL
-    after the grace period."""
+async def retire(ctx, containers: list[Container], grace: int, events: DeployEvents = QUIET,
+                 replicas: dict[ReplicaSet, int] | None = None) -> None:
+    """Instances already out of the router: drained of in-flight requests, then their replica sets scaled
+    down to `replicas` (default none) with these going (SIGTERM, then SIGKILL after the grace period)."""
     if not containers:
         return
     began = time.monotonic()
     if ctx.routes is not None:
         events.draining([c.name for c in containers])
         await ctx.routes.drain(containers, grace)
-    await ctx.scheduler.remove(containers, grace_seconds=grace)
+    sets: dict[ReplicaSet, list[Container]] = {}
+    for container in containers:
+        sets.setdefault(ReplicaSet.of(container), []).append(container)
+    results = await asyncio.gather(*(ctx.scheduler.retire(key, (replicas or {}).get(key, 0), drained, grace)
+                                     for key, drained in sets.items()), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
     events.stopped([c.name for c in containers], time.monotonic() - began)
     ctx.route_state.withdraw(containers)
 
