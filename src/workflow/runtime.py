@@ -3,7 +3,8 @@
 classes; everything else reaches them through `scheduler.base.Scheduler` and the Protocols in `seams.py`.
 
 A new container backend implements `Scheduler` and is registered in `BACKENDS` under the name
-`WORKFLOW_SCHEDULER` selects; a new router mechanism implements `seams.Router` and is built in `make_router`.
+`WORKFLOW_SCHEDULER` selects; a new router mechanism implements `router.base.Router` (`seams.ManagedRouter`
+when the controller runs it) and is built in `make_router`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import AsyncExitStack
 from .config import Settings
 from .context import Context
 from .scheduler.base import Scheduler, SchedulerError
-from .seams import Router
+from .seams import ManagedRouter
 
 log = logging.getLogger("workflow")
 
@@ -47,7 +48,7 @@ def check_settings(settings: Settings) -> None:
                                  f"controller knows; choose one of: {known}")
 
 
-def make_router(settings: Settings) -> Router | None:
+def make_router(settings: Settings) -> ManagedRouter | None:
     """The router serving the public port: the platform's own nginx, or none (API tests)."""
     if not settings.router_enabled:
         return None

@@ -1,33 +1,32 @@
 """The seams of a controller: what the services may ask of each part the composition root (`runtime.py`)
-plugs in. The container backend's contract is `scheduler.base.Scheduler`; the others are here.
+plugs in. The container backend's contract is `scheduler.base.Scheduler`, the router's `router.base.Router`;
+the controller's own workers are here.
 
-A new router mechanism implements `Router` (and is built in `runtime.make_router`); the route sync, the
-reconciler, the health monitor and the autoscaler are the controller's own workers, reached through these
-Protocols so that no service depends on another's class or reaches into its fields.
+A new router mechanism implements `router.base.Router` (plus `start`/`stop` when the controller runs it
+itself: `ManagedRouter`) and is built in `runtime.make_router`; the route sync, the reconciler, the health
+monitor and the autoscaler are reached through these Protocols so that no service depends on another's class
+or reaches into its fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from .router.base import Router
+
 if TYPE_CHECKING:
+    from .router.base import AppCounters
     from .router.table import RouteTable
     from .scheduler.base import Container
 
+__all__ = ["Autoscaler", "HealthMonitor", "ManagedRouter", "Reconciler", "Router", "Routes", "Worker"]
 
-class Router(Protocol):
-    """Serves the public port from a route table (today: nginx, `router/`)."""
 
-    rejected: dict[str, str]  # apps whose route the router left out of the live table → why
+class ManagedRouter(Router, Protocol):
+    """A router the controller runs itself (the platform's nginx): started with the first table, stopped
+    when the controller stops."""
 
     async def start(self, table: RouteTable) -> None: ...
-    async def apply(self, table: RouteTable) -> None:
-        """Serve this table; returns once it is live."""
-        ...
-    async def wait_drained(self, upstreams: Sequence[str], timeout: float) -> bool:
-        """Until no request is in flight to these upstreams (already out of the table); False on timeout."""
-        ...
     async def stop(self) -> None: ...
 
 
@@ -42,6 +41,7 @@ class Routes(Protocol):
         """Returns once the router serves a table built after this call."""
         ...
     async def drain(self, containers: list[Container], timeout: float) -> None: ...
+    async def counters(self) -> dict[str, AppCounters]: ...
 
 
 class Worker(Protocol):
