@@ -30,12 +30,16 @@ class RecordingRoutes:
     async def table(self):
         raise NotImplementedError
 
-    async def sync(self) -> None:
+    async def sync(self, app_id: str | None = None) -> None:
+        assert app_id in (None, APP)
         listed = await self.ctx.scheduler.list()
         self.synced.append({c.id for c in self.ctx.route_state.routable(listed, APP)})
 
     async def drain(self, containers, timeout: float) -> None:
         self.drained.append(({c.id for c in containers}, timeout))
+
+    async def counters(self) -> dict:
+        return {}
 
 
 @pytest.fixture
