@@ -24,7 +24,7 @@ test-sqlite:
 
 # Tests on a Docker Swarm of three dockerd nodes in network namespaces of their own (scripts/swarm-nodes.sh).
 test-swarm:
-	$(VENV)/bin/pytest -q -p no:cacheprovider -m swarm tests/swarm
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m swarm tests/swarm tests/scheduler/test_contract.py
 
 # Tests that restart the Docker engine (every container on the machine stops): alone, after the rest.
 test-disruptive:

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     domain: str = "localhost"  # apps answer at http://APP.<domain>:<port>
     docker_host: str = ""  # default: the local engine socket (aiodocker's own default)
     docker_network: str = "workflow"
+    swarm_network: str = "workflow-overlay"  # WORKFLOW_SCHEDULER=swarm: the attachable overlay apps run on
     registration_mode: Literal["enabled", "admin_only", "disabled"] = "admin_only"
     secret_key: str = ""  # encrypts stored credentials; generated into data_dir when unset
     reserved_names: str = "deis,deis-builder,deis-workflow-manager,grafana"

@@ -36,8 +36,20 @@ def docker_backend(settings: Settings) -> Scheduler:
     return DockerScheduler.from_url(settings.docker_host or None, network=settings.docker_network, limits=limits)
 
 
+def swarm_backend(settings: Settings) -> Scheduler:
+    """A Docker Swarm through a manager's engine; each replica set is a service on the overlay network."""
+    from .scheduler.docker import ContainerLimits
+    from .scheduler.swarm import SwarmScheduler
+
+    limits = ContainerLimits(
+        pids_limit=settings.container_pids_limit, log_max_size=settings.container_log_max_size,
+        log_max_files=settings.container_log_max_files, max_cpu_shares=settings.max_cpu_shares,
+        run_output_max_bytes=settings.run_output_max_bytes)
+    return SwarmScheduler.from_url(settings.docker_host or None, network=settings.swarm_network, limits=limits)
+
+
 # WORKFLOW_SCHEDULER → how that backend is built from the settings.
-BACKENDS: dict[str, Callable[[Settings], Scheduler]] = {"docker": docker_backend}
+BACKENDS: dict[str, Callable[[Settings], Scheduler]] = {"docker": docker_backend, "swarm": swarm_backend}
 
 
 def check_settings(settings: Settings) -> None:

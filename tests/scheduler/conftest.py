@@ -135,3 +135,8 @@ auth:
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+
+# The swarm of tests/swarm (three dockerd nodes in network namespaces), for the contract suite's swarm backend.
+from tests.swarm.conftest import swarm, swarm_scheduler, swarm_test_images  # noqa: E402,F401

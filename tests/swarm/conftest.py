@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -96,3 +96,14 @@ def swarm(swarm_test_images) -> Iterator[Swarm]:
     finally:
         down = swarm_nodes("down", cluster.name)
         assert down.returncode == 0, down.stderr
+
+
+@pytest.fixture(scope="session")
+async def swarm_scheduler(swarm) -> AsyncIterator:
+    """A `SwarmScheduler` on the test swarm's manager (node 1) and its attachable overlay network."""
+    from workflow.scheduler.swarm import SwarmScheduler
+
+    sched = SwarmScheduler.from_url(swarm.host(1), network=swarm.network, api_timeout=60)
+    await sched.ensure_network()
+    yield sched
+    await sched.close()

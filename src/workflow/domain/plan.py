@@ -189,6 +189,7 @@ def plan(app: App, release: Release, build: Build, config: Config, image: ImageI
             env=env_for(app, release, build, config, port), entrypoint=entrypoint, command=command,
             resources=resources_for(config, proc_type), stop_grace_seconds=int(grace),
             port=port if proc_type in ROUTABLE_TYPES and routable else None,
+            tags={k: str(v) for k, v in (config.tags or {}).items()},
         )
     batches = _int_value(values, "DEIS_DEPLOY_BATCHES", None)
     timeout = float(_int_value(values, "DEIS_DEPLOY_TIMEOUT", settings.deploy_timeout))

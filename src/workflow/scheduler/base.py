@@ -94,6 +94,7 @@ class ContainerSpec:
     resources: Resources = field(default_factory=Resources)
     stop_grace_seconds: int = 30
     port: int | None = None  # recorded as the `deis.port` label
+    tags: dict[str, str] = field(default_factory=dict)  # node labels it must run on (Swarm: placement)
 
 
 @dataclass(frozen=True)
@@ -127,12 +128,16 @@ class Container:
     exit_code: int | None = None
     oom_killed: bool = False
     port: int | None = None  # from the `deis.port` label
+    node: str | None = None  # the machine it runs on, when the backend has several (Swarm: the node's hostname)
+    error: str | None = None  # why the backend could not run it (Swarm: a task's Status.Err), when it says
 
     @property
     def exit_reason(self) -> str | None:
         """Why the instance's process ended, as the app's log says it; None while it has not ended."""
         if self.oom_killed:
             return "was OOM-killed"
+        if self.state in ("crashed", "down") and self.exit_code is None and self.error:
+            return self.error
         if self.state in ("crashed", "down"):
             return f"crashed with exit code {self.exit_code}"
         return None

@@ -1,0 +1,56 @@
+"""The Swarm scheduler: Deis replica sets as Docker Swarm services, on a swarm of any size (spec/API.md §7).
+
+How Deis concepts map onto Swarm objects:
+
+* A process type at a release (app, type, release) is one service named `<app>-<type>-v<N>`, labelled like
+  the Docker backend's containers (`deis.app`, `deis.type`, `deis.version`, `heritage=deis`, `deis.port`),
+  its tasks' containers too. Its replica count is the desired count: `scale` raises it, `retire` lowers it
+  (Swarm picks which tasks stop) and removes the service at 0.
+* A pod is a task: its id is the task id, its name `<app>-<type>-<hash>-<first 5 of the task id>`, its
+  address the task's IP on the platform's attachable overlay network (`WORKFLOW_SWARM_NETWORK`), its node
+  the hostname of the node it runs on. Services publish nothing and use `dnsrr` endpoints (no VIP: that
+  needs IPVS): the router and the health probes reach tasks by their overlay addresses.
+* Restart policy on-failure: Swarm replaces a failed task itself; the failed one is history (`get` still
+  reads its exit code, `list` shows the tasks Swarm keeps).
+* Limits → the service's Resources (memory, CPUs, pids), the grace period → StopGracePeriod, `tags` →
+  placement constraints `node.labels.KEY==VALUE`, refused when no node has the labels.
+
+Built on the Docker backend (`DockerScheduler`) for what the manager's own engine does: resolving, pulling
+and checking images, one-off `deis run` containers (on the manager, attached to the overlay).
+Not yet on a swarm: logs, exec (and so exec probes), CPU samples for the autoscaler, engine events (the
+reconciler's periodic pass replaces them), registry credentials for the nodes' pulls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from ...domain.autoscale import CpuSample
+from ..base import Container, EngineEvent, SchedulerError
+from .services import NoMatchingNodes, Services
+
+__all__ = ["NoMatchingNodes", "SwarmScheduler"]
+
+
+class SwarmScheduler(Services):
+    """`Scheduler` on a Docker Swarm, through one manager's engine. See the package docstring."""
+
+    async def logs(self, container: Container, tail: int) -> list[tuple[datetime, str]]:
+        return []  # task logs live on the task's node: not read yet
+
+    async def exec(self, container: Container, command: list[str], timeout: float) -> int:
+        raise SchedulerError("exec in a task is not supported on Swarm yet")
+
+    async def exec_output(self, container: Container, command: list[str], timeout: float) -> tuple[int, str]:
+        raise SchedulerError("exec in a task is not supported on Swarm yet")
+
+    async def events(self) -> AsyncIterator[EngineEvent]:
+        """None yet: the manager's engine reports only its own containers; the reconciler's periodic pass
+        sees the tasks."""
+        await asyncio.Event().wait()
+        yield  # pragma: no cover
+
+    async def cpu_usage(self, containers: list[Container], concurrency: int = 8) -> dict[str, CpuSample]:
+        return {}
