@@ -16,7 +16,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from workflow.domain.naming import pod_name
-from workflow.scheduler.base import ENDED, Container, ContainerSpec, EngineEvent, ImageInfo, RegistryAuth, ReplicaSet
+from workflow.scheduler.base import (
+    ENDED,
+    Container,
+    ContainerSpec,
+    EngineEvent,
+    ImageInfo,
+    RegistryAuth,
+    ReplicaSet,
+    unmatched,
+)
 
 _ADDRESSES = itertools.count(2)
 
@@ -46,6 +55,9 @@ class MemoryScheduler:
 
     async def engine_labels(self) -> dict[str, str]:
         return {}
+
+    async def unmatched_tags(self, tags: dict[str, str]) -> list[str]:
+        return unmatched(tags, await self.engine_labels())
 
     # --- images ------------------------------------------------------------------------------------
 

@@ -62,6 +62,11 @@ def scrub(text: str, auth: RegistryAuth | None) -> str:
     return text.replace(auth.password, "********") if auth is not None and auth.password else text
 
 
+def unmatched(tags: dict[str, str], labels: dict[str, str]) -> list[str]:
+    """`KEY=VALUE` of the tags one node's `labels` lack, sorted."""
+    return [f"{k}={v}" for k, v in sorted(tags.items()) if labels.get(k) != str(v)]
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     """What deploy validation needs from `docker image inspect`."""
@@ -164,6 +169,10 @@ class Scheduler(Protocol):
     async def close(self) -> None: ...
     async def ping(self) -> None: ...
     async def engine_labels(self) -> dict[str, str]: ...
+    async def unmatched_tags(self, tags: dict[str, str]) -> list[str]:
+        """`KEY=VALUE` of the `tags` keeping every node from running the app, sorted; [] when some node has
+        them all (one engine: its own labels; a swarm: its nodes' labels)."""
+        ...
     async def resolve(self, image: str, auth: RegistryAuth | None = None) -> str:
         """The registry's manifest digest for `image` now (never the engine's cached copy)."""
         ...

@@ -42,12 +42,11 @@ async def current_config(session: AsyncSession, ctx, app: App) -> ConfigOut:
 
 
 async def check_tags(ctx, old: dict[str, Any], tags: dict[str, Any]) -> None:
-    """Tags select engines by their labels; with one engine, every tag must be one of its labels."""
+    """Tags select nodes by their labels: some node must have them all (the backend knows its nodes)."""
     try:
-        labels = await ctx.scheduler.engine_labels()
+        unmatched = await ctx.scheduler.unmatched_tags({k: str(v) for k, v in tags.items()})
     except SchedulerError as exc:
         raise_unavailable(exc)
-    unmatched = [f"{k}={v}" for k, v in sorted(tags.items()) if labels.get(k) != str(v)]
     if unmatched:
         added = [f"{k}={v}" for k, v in sorted(tags.items()) if old.get(k) != v and f"{k}={v}" in unmatched]
         cause = f" - Addition of {', '.join(added)} is the cause" if added else ""

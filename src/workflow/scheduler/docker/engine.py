@@ -14,7 +14,7 @@ import aiohttp
 from aiodocker.exceptions import DockerError
 
 from .. import images
-from ..base import EngineUnavailable, SchedulerError
+from ..base import EngineUnavailable, SchedulerError, unmatched
 
 T = TypeVar("T")
 
@@ -135,3 +135,7 @@ class Engine:
             key, _, value = str(label).partition("=")
             labels[key] = value
         return labels
+
+    async def unmatched_tags(self, tags: dict[str, str]) -> list[str]:
+        """One engine: every tag must be one of its labels."""
+        return unmatched(tags, await self.engine_labels())

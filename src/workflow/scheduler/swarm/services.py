@@ -10,7 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...domain import naming
-from ..base import ENDED, HERITAGE, LABEL_HERITAGE, Container, ContainerSpec, ReplicaSet, SchedulerError
+from ..base import (
+    ENDED,
+    HERITAGE,
+    LABEL_HERITAGE,
+    Container,
+    ContainerSpec,
+    ReplicaSet,
+    SchedulerError,
+    unmatched,
+)
 from ..docker import DockerScheduler
 from .conversion import deis_state, service_name, service_spec, spec_digest, to_container
 
@@ -60,21 +69,25 @@ class Services(DockerScheduler):
                 if (n.get("Spec") or {}).get("Availability") == "active"}
 
     async def engine_labels(self) -> dict[str, str]:
-        """What `tags` select on. With several nodes a tag matches when some node has it: the labels of all
-        active nodes, merged (a key whose nodes disagree keeps one value; `scale` checks the exact set)."""
+        """The labels of all active nodes, merged (for display: `unmatched_tags` checks node by node)."""
         merged: dict[str, str] = {}
         for labels in (await self.node_labels()).values():
             merged.update(labels)
         return merged
 
+    async def unmatched_tags(self, tags: dict[str, str]) -> list[str]:
+        """[] when some active node has every tag; otherwise what the closest nodes (those lacking the fewest)
+        lack, together."""
+        if not tags:
+            return []
+        lacking = [unmatched(tags, labels) for labels in (await self.node_labels()).values()] or [unmatched(tags, {})]
+        fewest = min(len(missing) for missing in lacking)
+        return sorted({tag for missing in lacking if len(missing) == fewest for tag in missing})
+
     async def check_placement(self, tags: dict[str, str]) -> None:
         """NoMatchingNodes unless some active node has every one of `tags` among its labels."""
-        if not tags:
-            return
-        nodes = await self.node_labels()
-        if not any(all(labels.get(k) == str(v) for k, v in tags.items()) for labels in nodes.values()):
-            wanted = ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
-            raise NoMatchingNodes(f"No nodes matched the provided labels: {wanted}")
+        if missing := await self.unmatched_tags(tags):
+            raise NoMatchingNodes(f"No nodes matched the provided labels: {', '.join(missing)}")
 
     # -- services and tasks ------------------------------------------------------------------------------
 
