@@ -1,0 +1,19 @@
+"""The release plan carries the app's tags to every replica set it runs (a swarm places them by node labels)."""
+
+from __future__ import annotations
+
+from workflow.config import Settings
+from workflow.domain.plan import plan
+from workflow.models import App, Build, Config, Release
+from workflow.scheduler.base import ImageInfo
+
+
+def test_the_plan_passes_the_apps_tags_to_each_process_type(tmp_path):
+    app = App(id="tagged", owner_id=1)
+    build = Build(app_id="tagged", owner_id=1, image="test/web@sha256:" + "a" * 64, procfile={"worker": "sleep 1"})
+    config = Config(app_id="tagged", owner_id=1, tags={"zone": "edge", "n": 1})
+    release = Release(app_id="tagged", owner_id=1, version=2)
+    image = ImageInfo(image=build.image, exposed_ports=[8080], entrypoint=None, cmd=["httpd"])
+    the_plan = plan(app, release, build, config, image, {"cmd": 2, "worker": 1}, True, Settings(data_dir=tmp_path))
+    assert {t: s.tags for t, s in the_plan.specs.items()} == {"cmd": {"n": "1", "zone": "edge"},
+                                                               "worker": {"n": "1", "zone": "edge"}}
