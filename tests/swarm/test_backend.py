@@ -79,3 +79,16 @@ async def test_tags_no_node_has_are_refused_and_nothing_is_created(swarm, swarm_
         await swarm_scheduler.scale(web(app, tags={"nowhere": "true"}), 1)
     assert await swarm_scheduler.list(app=app) == []
     assert swarm.docker(1, "service", "ls", "-q", "--filter", f"label=deis.app={app}").stdout.split() == []
+
+
+async def test_a_tasks_logs_are_read_through_the_manager_whatever_its_node(swarm, swarm_scheduler, app):
+    spec = ContainerSpec(app=app, proc_type="worker", version=1, image="test/web", env={"WORD": "hello"},
+                         entrypoint=["/bin/sh", "-c"], command=['for i in 1 2 3; do echo "$WORD $i"; done; sleep 60'])
+    made = await swarm_scheduler.scale(spec, 3)
+    await all_up(swarm_scheduler, app, 3)
+    for task in made:
+        deadline = time.monotonic() + 20
+        while [line for _, line in await swarm_scheduler.logs(task, 2)] != ["hello 2", "hello 3"]:
+            assert time.monotonic() < deadline, await swarm_scheduler.logs(task, 10)
+            await asyncio.sleep(0.5)
+    assert len({c.node for c in await swarm_scheduler.list(app=app)}) >= 2

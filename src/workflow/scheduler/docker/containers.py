@@ -270,7 +270,8 @@ class Containers(Images):
             if isinstance(r, BaseException):
                 raise r
 
-    async def _read_output(self, container_id: str, max_bytes: int, **params: str | bool) -> tuple[str, bool]:
+    async def _read_output(self, container_id: str, max_bytes: int, resource: str = "containers",
+                           **params: str | bool) -> tuple[str, bool]:
         """stdout+stderr of a container as the engine streams it, never more than the newest `max_bytes`
         in memory (a tenant's output can be as large as its log files); (text, whether older output was
         dropped). Our containers have no TTY, so the stream is multiplexed."""
@@ -278,7 +279,7 @@ class Containers(Images):
         kept: deque[bytes] = deque()
         size = 0
         truncated = False
-        async with self._docker._query(f"containers/{container_id}/logs", method="GET", params=query) as response:
+        async with self._docker._query(f"{resource}/{container_id}/logs", method="GET", params=query) as response:
             async for chunk in multiplexed_result_stream(response, is_tty=False):
                 data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
                 kept.append(data)
@@ -297,6 +298,11 @@ class Containers(Images):
             return []
         read = await self._call(f"reading logs of {container.name}", lambda: self._read_output(
             container.id, self.limits.log_read_max_bytes, timestamps=True, tail=str(tail)), absent=(404,))
+        return self._log_lines(read)
+
+    @staticmethod
+    def _log_lines(read: tuple[str, bool] | None) -> list[tuple[datetime, str]]:
+        """Timestamped engine output (`_read_output(..., timestamps=True)`) as (time, line), oldest first."""
         if read is None:
             return []
         text, truncated = read

@@ -17,8 +17,9 @@ How Deis concepts map onto Swarm objects:
 
 Built on the Docker backend (`DockerScheduler`) for what the manager's own engine does: resolving, pulling
 and checking images, one-off `deis run` containers (on the manager, attached to the overlay).
-Not yet on a swarm: logs, exec (and so exec probes), CPU samples for the autoscaler, engine events (the
-reconciler's periodic pass replaces them), registry credentials for the nodes' pulls.
+Task logs are read through the manager (`GET /tasks/{id}/logs`). Not yet on a swarm: exec (and so exec
+probes), CPU samples for the autoscaler, engine events (the reconciler's periodic pass replaces them),
+registry credentials for the nodes' pulls.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ class SwarmScheduler(Services):
     """`Scheduler` on a Docker Swarm, through one manager's engine. See the package docstring."""
 
     async def logs(self, container: Container, tail: int) -> list[tuple[datetime, str]]:
-        return []  # task logs live on the task's node: not read yet
+        """The task's last `tail` lines (`GET /tasks/{id}/logs`: the manager reads them from the task's node)."""
+        if tail <= 0:
+            return []
+        return self._log_lines(await self._call(f"reading logs of {container.name}", lambda: self._read_output(
+            container.id, self.limits.log_read_max_bytes, resource="tasks", timestamps=True, tail=str(tail)),
+            absent=(404,)))
 
     async def exec(self, container: Container, command: list[str], timeout: float) -> int:
         raise SchedulerError("exec in a task is not supported on Swarm yet")
