@@ -22,6 +22,8 @@ from workflow.scheduler.base import (
     ContainerSpec,
     EngineEvent,
     ImageInfo,
+    PullListener,
+    PullProgress,
     RegistryAuth,
     ReplicaSet,
     unmatched,
@@ -35,6 +37,7 @@ class MemoryScheduler:
         self.containers: dict[str, Container] = {}
         self.removed: list[tuple[str, int]] = []  # (container id, grace seconds), in order
         self.started: list[str] = []  # container ids, in order
+        self.pulled: set[str] = set()  # image references "pulled" (the first pull reports progress)
         self._servers: dict[str, asyncio.AbstractServer] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -64,7 +67,13 @@ class MemoryScheduler:
     async def resolve(self, image: str, auth: RegistryAuth | None = None) -> str:
         return "sha256:" + "0" * 64
 
-    async def pull(self, image: str, auth: RegistryAuth | None = None, always: bool = False) -> ImageInfo:
+    async def pull(self, image: str, auth: RegistryAuth | None = None, always: bool = False,
+                   progress: PullListener | None = None) -> ImageInfo:
+        if image not in self.pulled or always:  # a one-layer "pull" of an image it lacks, as an engine would
+            self.pulled.add(image)
+            if progress is not None:
+                progress(PullProgress(layers_done=0, layers=1, current=0, total=1000))
+                progress(PullProgress(layers_done=1, layers=1, current=1000, total=1000, layer="memory"))
         return ImageInfo(image=image, exposed_ports=[8080], entrypoint=None, cmd=["httpd"])
 
     async def remove_images(self, refs: list[str]) -> list[str]:

@@ -128,3 +128,53 @@ async def test_follow_shows_a_second_attempt_at_the_same_version_whole():
     second = await asyncio.wait_for(stream.__anext__(), 2)
     assert "sha256:2" in second and "v3 deployed" in second
     await stream.aclose()
+
+
+def test_pull_meter_sums_the_engine_stream_over_layers():
+    from workflow.scheduler.docker.images import PullMeter
+
+    heard = []
+    meter = PullMeter(heard.append)
+    stream = [
+        {"status": "Pulling from team/web", "id": "v1"},
+        {"status": "Already exists", "id": "aaa"},
+        {"status": "Pulling fs layer", "id": "bbb"},
+        {"status": "Pulling fs layer", "id": "ccc"},
+        {"status": "Waiting", "id": "ccc"},
+        *({"status": "Downloading", "id": "bbb", "progressDetail": {"current": n, "total": 1000}}
+          for n in (100, 500, 1000)),
+        {"status": "Verifying Checksum", "id": "bbb"},
+        {"status": "Download complete", "id": "bbb"},
+        {"status": "Downloading", "id": "ccc", "progressDetail": {"current": 50, "total": 200}},
+        {"status": "Download complete", "id": "ccc"},
+        {"status": "Extracting", "id": "bbb", "progressDetail": {"current": 10, "total": 1000}},
+        {"status": "Pull complete", "id": "bbb"},
+        {"status": "Pull complete", "id": "ccc"},
+        {"status": "Digest: sha256:" + "1" * 64},
+        {"status": "Status: Downloaded newer image for team/web:v1"},
+    ]
+    for message in stream:
+        meter.hear(message)
+    # Four downloads and two finished layers; the rest says nothing new.
+    assert [(p.layers_done, p.layers, p.current, p.total, p.layer) for p in heard] == [
+        (1, 3, 100, 1000, ""), (1, 3, 500, 1000, ""), (1, 3, 1000, 1000, ""), (1, 3, 1050, 1200, ""),
+        (2, 3, 1200, 1200, "bbb"), (3, 3, 1200, 1200, "ccc")]
+
+
+def test_pull_events_are_one_per_layer_and_bytes_at_most_every_half_second(monkeypatch):
+    from workflow.scheduler.base import PullProgress
+
+    clock = [100.0]
+    monkeypatch.setattr(deploy_events.time, "monotonic", lambda: clock[0])
+    events = DeployEvents("app", 2)
+    heard = events.pulling("team/web@sha256:" + "1" * 64)
+    for step in range(50):  # 50 byte updates over 2.5 s: five events (at 0, 0.5, 1.0, 1.5, 2.0 s)
+        heard(PullProgress(layers_done=0, layers=2, current=step * 1000, total=50_000))
+        clock[0] += 0.05
+    heard(PullProgress(layers_done=1, layers=2, current=50_000, total=50_000, layer="f" * 64))
+    heard(PullProgress(layers_done=2, layers=2, current=50_000, total=50_000, layer="e" * 64))
+    messages = [e["message"] for e in events.items]
+    assert len(messages) == 7, messages
+    assert messages[0] == "pulling team/web: 0.0 kB of 50.0 kB, 0/2 layers"
+    assert messages[-2:] == ["pulled layer 1/2 of team/web (ffffffffffff)",
+                             "pulled layer 2/2 of team/web (eeeeeeeeeeee)"]

@@ -14,7 +14,7 @@ Errors leave this package only as `SchedulerError` subclasses: `EngineUnavailabl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -65,6 +65,22 @@ def scrub(text: str, auth: RegistryAuth | None) -> str:
 def unmatched(tags: dict[str, str], labels: dict[str, str]) -> list[str]:
     """`KEY=VALUE` of the tags one node's `labels` lack, sorted."""
     return [f"{k}={v}" for k, v in sorted(tags.items()) if labels.get(k) != str(v)]
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """Where an image pull stands, as a backend reports it while it pulls (the whole image, not one layer):
+    `layer` is the layer that just finished ("" for a byte update), `layers_done`/`layers` count the image's
+    layers (already present ones count as done), `current`/`total` the bytes downloaded and to download."""
+
+    layers_done: int
+    layers: int
+    current: int
+    total: int
+    layer: str = ""
+
+
+PullListener = Callable[[PullProgress], None]
 
 
 @dataclass(frozen=True)
@@ -176,7 +192,10 @@ class Scheduler(Protocol):
     async def resolve(self, image: str, auth: RegistryAuth | None = None) -> str:
         """The registry's manifest digest for `image` now (never the engine's cached copy)."""
         ...
-    async def pull(self, image: str, auth: RegistryAuth | None = None, always: bool = False) -> ImageInfo: ...
+    async def pull(self, image: str, auth: RegistryAuth | None = None, always: bool = False,
+                   progress: PullListener | None = None) -> ImageInfo:
+        """Pull unless present (`always`: anyway), then inspect. `progress`, if given, is called as the pull
+        goes (any number of times; the caller throttles) — not at all when nothing is pulled."""
     async def remove_images(self, refs: list[str]) -> list[str]:
         """Remove these `name@sha256:…` references unless tagged or used by a container; those removed."""
         ...

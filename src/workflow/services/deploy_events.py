@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -23,11 +24,19 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import ReleaseEvent, utcnow
+from ..scheduler.base import PullListener, PullProgress
+
+PULL_EVERY = 0.5  # seconds between two byte-count events of a pull (each finished layer is one event besides)
+PROBE_EVERY = 5.0  # seconds between two "still failing" events of a readiness probe (changes are recorded at once)
 
 # A run's events are bounded whatever the tenant does (100 containers × many probe attempts): past this,
 # only the terminal events are kept, and the count of those left out is said.
 MAX_EVENTS_PER_RUN = 500
 TERMINAL = ("deployed", "failed")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count / 1e3:.1f} kB"
 
 
 def _stamp(moment: datetime) -> str:
@@ -57,6 +66,27 @@ class DeployEvents:
         self._add("image", f"image {image} is on the engine (exposes {ports})", image=image,
                   exposed_ports=list(exposed_ports))
 
+    def pulling(self, image: str) -> PullListener:
+        """A listener for the backend's pull progress of `image`: an event per finished layer and, at most
+        every PULL_EVERY seconds, one with the bytes so far — not one per engine message."""
+        last = [0.0]
+        image = image.split("@")[0]  # the name: the digest is in the `image` event already
+
+        def heard(p: PullProgress) -> None:
+            now = time.monotonic()
+            if p.layer:
+                self._add("pull", f"pulled layer {p.layers_done}/{p.layers} of {image} ({p.layer[:12]})",
+                          image=image, layer=p.layer, layers_done=p.layers_done, layers=p.layers,
+                          current=p.current, total=p.total)
+            elif now - last[0] >= PULL_EVERY:
+                self._add("pull", f"pulling {image}: {_size(p.current)} of {_size(p.total)}, "
+                                  f"{p.layers_done}/{p.layers} layers", image=image, layers_done=p.layers_done,
+                          layers=p.layers, current=p.current, total=p.total)
+            else:
+                return
+            last[0] = now
+        return heard
+
     def planned(self, structure: dict[str, int]) -> None:
         counts = " ".join(f"{t}={n}" for t, n in sorted(structure.items()) if n > 0) or "no containers"
         self._add("plan", f"deploying v{self.version}: {counts}", structure=dict(structure))
@@ -66,7 +96,8 @@ class DeployEvents:
                   proc_type=proc_type, containers=names, n=n, total=total)
 
     def probe(self, name: str, attempt: int, result: str, detail: str = "", status: int | None = None) -> None:
-        """A readiness check of container `name`: `result` is `refused`, `accepted`, `passed` or `failed`."""
+        """A readiness check of container `name`: `result` is `refused` or `accepted` (its port), `failed`, `ok`
+        (not yet `successThreshold` in a row) or `passed` (its probe)."""
         self._add("probe", f"{name}: readiness attempt {attempt}: {result}" + (f" ({detail})" if detail else ""),
                   container=name, attempt=attempt, result=result, status=status, detail=detail)
 

@@ -14,9 +14,16 @@ from typing import Any
 import httpx
 
 from ..scheduler.base import Container, SchedulerError
+from .deploy_events import PROBE_EVERY, QUIET, DeployEvents
 
 
 async def run_probe(ctx, container: Container, probe: dict[str, Any], client: httpx.AsyncClient) -> bool:
+    return (await probe_once(ctx, container, probe, client))[0]
+
+
+async def probe_once(ctx, container: Container, probe: dict[str, Any],
+                     client: httpx.AsyncClient) -> tuple[bool, int | None, str]:
+    """One probe run: (passed, HTTP status if one came back, what happened in words)."""
     timeout = max(float(probe.get("timeoutSeconds") or 1), 0.1)
     try:
         if "httpGet" in probe:
@@ -27,34 +34,50 @@ async def run_probe(ctx, container: Container, probe: dict[str, Any], client: ht
                 headers["Host"] = spec["host"]
             url = f"http://{container.address}:{spec['port']}{path if path.startswith('/') else '/' + path}"
             response = await client.get(url, headers=headers, timeout=timeout)
-            return 200 <= response.status_code < 400
+            return 200 <= response.status_code < 400, response.status_code, f"HTTP {response.status_code}"
         if "tcpSocket" in probe:
             _, writer = await asyncio.wait_for(
                 asyncio.open_connection(container.address, probe["tcpSocket"]["port"]), timeout)
             writer.close()
-            return True
+            return True, None, "connected"
         if "exec" in probe:
             code = await ctx.scheduler.exec(container, probe["exec"]["command"], timeout)
-            return code == 0
-    except (OSError, TimeoutError, httpx.HTTPError, SchedulerError):
-        return False
-    return False
+            return code == 0, None, f"exit code {code}"
+    except (ConnectionRefusedError, httpx.ConnectError):
+        return False, None, "connection refused"
+    except (TimeoutError, httpx.TimeoutException):
+        return False, None, f"no answer within {timeout:g} s"
+    except (OSError, httpx.HTTPError, SchedulerError) as exc:
+        return False, None, type(exc).__name__
+    return False, None, "no probe handler"
 
 
-async def wait_probe(ctx, container: Container, probe: dict[str, Any], deadline: float) -> bool:
-    """Until the probe passes `successThreshold` times in a row (after its initial delay), or the deadline."""
+async def wait_probe(ctx, container: Container, probe: dict[str, Any], deadline: float,
+                     events: DeployEvents = QUIET) -> bool:
+    """Until the probe passes `successThreshold` times in a row (after its initial delay), or the deadline.
+
+    `events` hear the attempts, bounded whatever the timeout: the first, every change of outcome (refused →
+    HTTP 503 → HTTP 200), at most one "still" every PROBE_EVERY seconds, and the one that passes."""
     await asyncio.sleep(max(0.0, float(probe["initialDelaySeconds"])
                             - (time.monotonic() - started_monotonic(container))))
     successes = 0
     period = min(float(probe["periodSeconds"]), 1.0)  # during a deploy, look more often than the period
+    attempt, said, said_at = 0, "", 0.0
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
-            if await run_probe(ctx, container, probe, client):
+            attempt += 1
+            ok, status, detail = await probe_once(ctx, container, probe, client)
+            if ok:
                 successes += 1
                 if successes >= int(probe["successThreshold"]):
+                    events.probe(container.name, attempt, "passed", detail, status)
                     return True
             else:
                 successes = 0
+            now = time.monotonic()
+            if detail != said or (not ok and now - said_at >= PROBE_EVERY):
+                events.probe(container.name, attempt, "ok" if ok else "failed", detail, status)
+                said, said_at = detail, now
             await asyncio.sleep(period)
     return False
 

@@ -62,19 +62,20 @@ async def check_registry(ctx, registry: dict[str, Any], image: str | None) -> No
         raise BadRequest(scrub(exc.message, auth)) from None
 
 
-async def pull_image(ctx, image: str, config: Config) -> ImageInfo:
+async def pull_image(ctx, image: str, config: Config, events: DeployEvents = QUIET) -> ImageInfo:
     """Pull through the engine (with the app's registry credentials) unless the engine has the image; its
     inspect. `image` is normally a build's pinned `name@digest` (`planning.image_of`), which needs no registry
-    once local. User-facing failures are 400."""
+    once local. A deploy's `events` get the pull's progress. User-facing failures are 400."""
     always = (config.values or {}).get("IMAGE_PULL_POLICY") == "Always"
     auth = registry_auth(ctx, config)
+    progress = events.pulling(image) if events is not QUIET else None
     try:
-        return await ctx.scheduler.pull(image, auth=auth, always=always)
+        return await ctx.scheduler.pull(image, auth=auth, always=always, progress=progress)
     except SchedulerError as exc:
         image_error(exc, image, auth)
 
 
-async def resolve_image(ctx, image: str, config: Config) -> tuple[str, ImageInfo]:
+async def resolve_image(ctx, image: str, config: Config, events: DeployEvents = QUIET) -> tuple[str, ImageInfo]:
     """Build time: the digest the registry serves for `image` now, asked with the app's own credentials
     (refused or missing → 400 with the registry's reason, although the engine may hold a copy another app
     pulled), then the image by that digest (pulled when the engine lacks it)."""
@@ -83,7 +84,8 @@ async def resolve_image(ctx, image: str, config: Config) -> tuple[str, ImageInfo
         digest = await ctx.scheduler.resolve(image, auth)
     except SchedulerError as exc:
         image_error(exc, image, auth)
-    return digest, await pull_image(ctx, pinned(image, digest), config)
+    events.resolved(image, digest)
+    return digest, await pull_image(ctx, pinned(image, digest), config, events)
 
 
 def image_error(exc: SchedulerError, image: str, auth: RegistryAuth | None) -> NoReturn:
@@ -172,8 +174,7 @@ async def create_build(session: AsyncSession, ctx, app: App, user: User, data: d
         version = await next_version(session, app.id)
         async with deploy_events.recording(ctx, session, app.id, version) as events:
             current, config, previous_build = await current_state(session, app)
-            digest, info = await resolve_image(ctx, image, config)
-            events.resolved(image, digest)
+            digest, info = await resolve_image(ctx, image, config, events)
             events.image_ready(image, info.exposed_ports)
             structure = next_structure(app.structure or {}, previous_build.procfile if previous_build else {},
                                        procfile, sha, dockerfile)

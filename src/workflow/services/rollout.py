@@ -234,10 +234,9 @@ async def wait_ready(ctx, container: Container, timeout: float, probe: dict | No
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 0.1)
     if probe is not None and current.address:
-        if not await wait_probe(ctx, current, probe, deadline):
+        if not await wait_probe(ctx, current, probe, deadline, events):
             events.probe_timeout(container.name, timeout)
             raise DeployError(f"readiness probe of {container.name} did not pass within {timeout:g} s")
-        events.probe(container.name, 1, "passed", "readiness probe")
 
 
 async def _accepts(address: str, port: int) -> bool:

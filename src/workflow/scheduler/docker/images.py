@@ -11,7 +11,16 @@ from aiodocker.exceptions import DockerError
 
 from ...domain.images import DEFAULT_REGISTRY, DIGEST_RE, canonical, image_reference, split_image, valid_reference
 from .. import images
-from ..base import ImageInfo, ImageNotFound, ImagePullFailed, RegistryAuth, SchedulerError, scrub
+from ..base import (
+    ImageInfo,
+    ImageNotFound,
+    ImagePullFailed,
+    PullListener,
+    PullProgress,
+    RegistryAuth,
+    SchedulerError,
+    scrub,
+)
 from .conversion import image_info
 from .engine import TRANSLATED, Engine, engine_message, translate
 
@@ -27,10 +36,12 @@ class Images(Engine):
         data = await self._call(f"inspecting image {ref}", lambda: self._docker.images.inspect(ref), absent=(404,))
         return image_info(ref, data) if data is not None else None
 
-    async def pull(self, image: str, auth: RegistryAuth | None = None, always: bool = False) -> ImageInfo:
+    async def pull(self, image: str, auth: RegistryAuth | None = None, always: bool = False,
+                   progress: PullListener | None = None) -> ImageInfo:
         """Pull `image` unless the engine has it (`always`: pull anyway), then inspect it.
 
-        `auth` is sent as X-Registry-Auth; its hostname defaults to the image's registry host.
+        `auth` is sent as X-Registry-Auth; its hostname defaults to the image's registry host. `progress`
+        hears the engine's progress stream, summed over the layers (`PullMeter`).
         """
         ref = image_reference(image)
         if not always:
@@ -51,7 +62,12 @@ class Images(Engine):
             }
         try:
             async with asyncio.timeout(self._pull_timeout):
-                await self._docker.images.pull(pull_ref, auth=auth_config)
+                if progress is None:
+                    await self._docker.images.pull(pull_ref, auth=auth_config)
+                else:
+                    meter = PullMeter(progress)
+                    async for message in self._docker.images.pull(pull_ref, auth=auth_config, stream=True):
+                        meter.hear(message)
         except DockerError as exc:
             raise await self._pull_error(ref, exc, auth_config) from exc
         except TRANSLATED as exc:
@@ -219,3 +235,42 @@ class Images(Engine):
     async def _delete_image(self, ref: str) -> bool:
         await self._docker.images.delete(ref)
         return True
+
+
+class PullMeter:
+    """The engine's pull stream (one JSON message per layer step: `Pulling fs layer`, `Downloading` with
+    `progressDetail` bytes, `Download complete`, `Pull complete`, `Already exists`, ...) summed over the
+    image's layers and passed on as PullProgress. The listener is called for each byte update and each
+    downloaded layer; it decides what to keep. Layers the engine already has count as done, unannounced: the
+    engine lists every layer (`Already exists` or `Pulling fs layer`) before the first completes, so the count
+    of layers is whole by then."""
+
+    _DONE = ("Pull complete", "Already exists")
+
+    def __init__(self, listener: PullListener) -> None:
+        self._listener = listener
+        self._layers: dict[str, tuple[int, int]] = {}  # layer id -> (bytes downloaded, bytes in all)
+        self._done: set[str] = set()
+
+    def hear(self, message: dict[str, Any]) -> None:
+        layer, status = str(message.get("id") or ""), str(message.get("status") or "")
+        # Messages without a layer ("Pulling from …", "Digest: …", "Status: …") carry no progress.
+        if not layer or status.startswith(("Pulling from", "Digest:", "Status:")):
+            return
+        current, total = self._layers.get(layer, (0, 0))
+        detail = message.get("progressDetail") or {}
+        if status == "Downloading" and isinstance(detail.get("current"), int):
+            current = detail["current"]
+            total = detail["total"] if isinstance(detail.get("total"), int) else total
+        elif status in ("Download complete", "Pull complete"):
+            current = total
+        self._layers[layer] = (current, total)
+        if status in self._DONE:
+            self._done.add(layer)
+        finished = status == "Pull complete"
+        if not finished and status != "Downloading":
+            return  # Already exists, Waiting, Verifying Checksum, Extracting: no news for the user
+        self._listener(PullProgress(
+            layers_done=len(self._done), layers=len(self._layers),
+            current=sum(c for c, _ in self._layers.values()), total=sum(t for _, t in self._layers.values()),
+            layer=layer if finished else ""))
