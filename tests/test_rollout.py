@@ -35,7 +35,7 @@ class RecordingRoutes:
         listed = await self.ctx.scheduler.list()
         self.synced.append({c.id for c in self.ctx.route_state.routable(listed, APP)})
 
-    async def drain(self, containers, timeout: float) -> None:
+    async def drain(self, containers, timeout: float, progress=None) -> None:
         self.drained.append(({c.id for c in containers}, timeout))
 
     async def counters(self) -> dict:

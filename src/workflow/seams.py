@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 from .router.base import Router
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .router.base import AppCounters
     from .router.table import RouteTable
     from .scheduler.base import Container
@@ -40,7 +42,8 @@ class Routes(Protocol):
     async def sync(self, app_id: str | None = None) -> None:
         """Returns once the router serves what was changed before this call (one app's route, or all)."""
         ...
-    async def drain(self, containers: list[Container], timeout: float) -> None: ...
+    async def drain(self, containers: list[Container], timeout: float,
+                    progress: Callable[[int], None] | None = None) -> None: ...
     async def counters(self) -> dict[str, AppCounters]: ...
 
 

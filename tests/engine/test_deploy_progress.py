@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from .conftest import app_name
+from .conftest import app_name, host_of
 from .test_digests import docker
 
 pytestmark = pytest.mark.engine
@@ -121,3 +122,24 @@ async def test_probe_attempts_failing_then_passing(api, owner):
     assert tries and tries[0]["attempt"] == 1 and tries[0]["result"] == "failed"
     assert len(tries) <= 2  # 4 s of attempts: the first, and at most one "still" after 5 s
     assert refused[-1]["data"]["result"] == "timeout"
+
+
+async def test_a_drain_reports_its_requests_in_flight(api, owner, engine_settings):
+    name = await new_app(api, owner)
+    r = await api.post(f"/v2/apps/{name}/builds/", json={"image": "test/web:latest"}, headers=owner)
+    assert r.status_code == 201, r.text
+    url = f"http://127.0.0.1:{engine_settings.port}"
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        # Two slow requests (a CGI sleeping 3 s) to v2's container while v3 replaces it.
+        slow = [asyncio.create_task(client.get("/cgi-bin/sleep?3", headers=host_of(name, engine_settings)))
+                for _ in range(2)]
+        await asyncio.sleep(0.5)
+        r = await api.post(f"/v2/apps/{name}/config/", json={"values": {"COLOUR": "blue"}}, headers=owner)
+        assert r.status_code == 201, r.text
+        assert [x.status_code for x in await asyncio.gather(*slow)] == [200, 200]
+    drain = [e for e in await release_events(api, owner, name, 3) if e["kind"] == "drain"]
+    counts = [e["data"]["in_flight"] for e in drain if "in_flight" in e["data"]]
+    assert counts and counts[0] == 2 and counts[-1] == 0, [e["message"] for e in drain]
+    assert drain[1]["message"] == "draining: 2 request(s) in flight"
+    assert drain[-1]["message"].startswith("drained: no request in flight after ")
+    assert len(counts) <= 3  # 2, perhaps 1, then 0: not one per look at the router

@@ -4,7 +4,7 @@ driven through the same control protocol (multi-host)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -53,8 +53,10 @@ class Router(Protocol):
     async def snapshot(self) -> dict[str, dict]:
         """What the router serves, app → route as it holds it."""
 
-    async def wait_drained(self, upstreams: Sequence[str], timeout: float) -> bool:
-        """Wait (at most `timeout` s) until no request is in flight to these `ip:port`; True when none is."""
+    async def wait_drained(self, upstreams: Sequence[str], timeout: float,
+                           progress: Callable[[int], None] | None = None) -> bool:
+        """Wait (at most `timeout` s) until no request is in flight to these `ip:port`; True when none is.
+        `progress` hears the number in flight at each look (the caller throttles)."""
 
     async def counters(self) -> dict[str, AppCounters]:
         """Per-app request counters (for request-rate autoscaling)."""

@@ -20,7 +20,7 @@ import os
 import pwd
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from workflow.router.base import AppCounters
@@ -257,7 +257,8 @@ class NginxRouter:
         self._check_running()
         return {app: json.loads(text) for app, text in (await self._control.routes()).items()}
 
-    async def wait_drained(self, upstreams: Sequence[str], timeout: float) -> bool:
+    async def wait_drained(self, upstreams: Sequence[str], timeout: float,
+                           progress: Callable[[int], None] | None = None) -> bool:
         """Wait (at most `timeout` s) until no request is in flight to these `ip:port` (containers that left
         the table), as counted by the Lua balancer and log phases. True when drained."""
         targets = []
@@ -276,7 +277,10 @@ class NginxRouter:
             except RouterError as exc:  # nginx restarting: its requests in flight died with it
                 logger.warning("cannot read the requests in flight: %s", exc.message)
                 return False
-            if all(int(n) <= 0 for n in counts.values()):
+            inflight = sum(max(int(n), 0) for n in counts.values())
+            if progress is not None:
+                progress(inflight)
+            if inflight == 0:
                 return True
             if loop.time() >= deadline:
                 return False

@@ -15,7 +15,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -110,6 +110,24 @@ class DeployEvents:
     def draining(self, names: list[str]) -> None:
         self._add("drain", f"draining {len(names)} old container(s) of their in-flight requests",
                   containers=names, count=len(names))
+
+    def in_flight(self) -> Callable[[int], None]:
+        """A listener for the router's count of requests in flight to the draining containers: an event for
+        the first count above none, then for a changed count at most every PULL_EVERY seconds, and one when
+        none is left — not one per look (the router is read every 20 ms)."""
+        state = {"said": 0, "at": 0.0, "began": time.monotonic()}
+
+        def heard(count: int) -> None:
+            now = time.monotonic()
+            if count == 0:
+                if state["said"]:
+                    self._add("drain", f"drained: no request in flight after {now - state['began']:.1f} s",
+                              in_flight=0, seconds=round(now - state["began"], 3))
+                    state["said"] = 0
+            elif count != state["said"] and (not state["said"] or now - state["at"] >= PULL_EVERY):
+                self._add("drain", f"draining: {count} request(s) in flight", in_flight=count)
+                state["said"], state["at"] = count, now
+        return heard
 
     def stopped(self, names: list[str], seconds: float) -> None:
         self._add("stop", f"stopped {len(names)} old container(s) in {seconds:.1f} s", containers=names,

@@ -182,7 +182,7 @@ async def retire(ctx, containers: list[Container], grace: int, events: DeployEve
     began = time.monotonic()
     if ctx.routes is not None:
         events.draining([c.name for c in containers])
-        await ctx.routes.drain(containers, grace)
+        await ctx.routes.drain(containers, grace, events.in_flight())
     sets: dict[ReplicaSet, list[Container]] = {}
     for container in containers:
         sets.setdefault(ReplicaSet.of(container), []).append(container)

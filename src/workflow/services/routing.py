@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import repositories as repo
@@ -222,11 +223,12 @@ class RouteSync:
         without a router. For request-rate autoscaling."""
         return await self.router.counters() if self.router is not None else {}
 
-    async def drain(self, containers: list[Container], timeout: float) -> None:
+    async def drain(self, containers: list[Container], timeout: float,
+                    progress: Callable[[int], None] | None = None) -> None:
         """Until requests in flight to these containers (out of the table) have finished (bounded): the
-        router counts them per container address."""
+        router counts them per container address; `progress` hears their number."""
         upstreams = [f"{c.address}:{c.port}" for c in containers if c.address and c.port]
-        if self.router is not None and not await self.router.wait_drained(upstreams, timeout):
+        if self.router is not None and not await self.router.wait_drained(upstreams, timeout, progress):
             log.warning("requests still in flight after %.0f s; stopping their containers anyway", timeout)
 
 
