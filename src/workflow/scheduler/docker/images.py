@@ -251,19 +251,22 @@ class PullMeter:
         self._listener = listener
         self._layers: dict[str, tuple[int, int]] = {}  # layer id -> (bytes downloaded, bytes in all)
         self._done: set[str] = set()
+        self._current = self._total = 0  # the sums over the layers, kept as they change
 
     def hear(self, message: dict[str, Any]) -> None:
         layer, status = str(message.get("id") or ""), str(message.get("status") or "")
         # Messages without a layer ("Pulling from …", "Digest: …", "Status: …") carry no progress.
         if not layer or status.startswith(("Pulling from", "Digest:", "Status:")):
             return
-        current, total = self._layers.get(layer, (0, 0))
+        before = current, total = self._layers.get(layer, (0, 0))
         detail = message.get("progressDetail") or {}
         if status == "Downloading" and isinstance(detail.get("current"), int):
             current = detail["current"]
             total = detail["total"] if isinstance(detail.get("total"), int) else total
         elif status in ("Download complete", "Pull complete"):
             current = total
+        self._current += current - before[0]
+        self._total += total - before[1]
         self._layers[layer] = (current, total)
         if status in self._DONE:
             self._done.add(layer)
@@ -272,5 +275,4 @@ class PullMeter:
             return  # Already exists, Waiting, Verifying Checksum, Extracting: no news for the user
         self._listener(PullProgress(
             layers_done=len(self._done), layers=len(self._layers),
-            current=sum(c for c, _ in self._layers.values()), total=sum(t for _, t in self._layers.values()),
-            layer=layer if finished else ""))
+            current=self._current, total=self._total, layer=layer if finished else ""))
