@@ -16,6 +16,7 @@ from cli import output
 from cli.client import Client
 from cli.errors import CLIError
 
+_ERASE = "\r\x1b[K"  # back to the start of the line, and clear it
 _SETTLE_SECONDS = 1.0  # after the request returned, how long the last events may take to arrive
 
 
@@ -79,6 +80,7 @@ class _Follower:
         self.lock = threading.Lock()
         self.stopped = False
         self.printed = False
+        self.counting = False  # the last line drawn is a pull's byte count, without its newline
         self.ended = threading.Event()  # a `deployed` or `failed` event was shown
 
     def start(self) -> None:
@@ -94,8 +96,11 @@ class _Follower:
                 with self.lock:
                     if self.stopped:
                         return
-                    output.write(("" if self.printed else "\n") + event_line(event) + "\n")
-                    self.printed = True
+                    # A pull's byte count is redrawn in place (the next line overwrites it), the rest kept.
+                    counting = event.get("kind") == "pull" and not (event.get("data") or {}).get("layer")
+                    start = _ERASE if self.counting else ("" if self.printed else "\n")
+                    output.write(start + event_line(event) + ("" if counting else "\n"))
+                    self.printed, self.counting = True, counting
                 if event.get("kind") in ("deployed", "failed"):
                     self.ended.set()
         except Exception:  # noqa: BLE001 - progress is a courtesy: the command's own answer says how it went
@@ -105,3 +110,5 @@ class _Follower:
         self.ended.wait(_SETTLE_SECONDS)
         with self.lock:
             self.stopped = True  # the stream itself ends with the process (a daemon thread)
+            if self.counting:  # the command's own last line takes the byte count's place
+                output.write(_ERASE)

@@ -60,6 +60,24 @@ class TestOnATerminal:
         assert listed.calls[0].request.url.params["limit"] == "5"
         assert dict(follow.calls[0].request.url.params) == {"follow": "true", "since": "0"}
 
+    def test_a_pulls_byte_counts_are_redrawn_in_place(self, deis, profile, api, tty):
+        releases(api)
+        pulled = [event(1, "image", "image nginx:latest resolved to sha256:1a2b"),
+                  event(2, "pull", "pulling nginx: 1.0 MB of 8.0 MB, 1/2 layers", current=1, total=8),
+                  event(3, "pull", "pulling nginx: 6.0 MB of 8.0 MB, 1/2 layers", current=6, total=8),
+                  event(4, "pull", "pulled layer 2/2 of nginx (ffffffffffff)", layer="f" * 64),
+                  event(5, "pull", "pulling nginx: 8.0 MB of 8.0 MB, 2/2 layers", current=8, total=8)]
+        api.get(EVENTS).mock(return_value=ndjson(pulled))
+        api.post("/v2/apps/myapp/builds/").mock(return_value=reply(201, {"uuid": "u"}))
+        result = deis("pull", "nginx:latest")
+        assert result.exit_code == 0, result.output
+        erase = "\r\x1b[K"
+        assert result.stdout == (
+            "Creating build... \n  image nginx:latest resolved to sha256:1a2b\n"
+            "  pulling nginx: 1.0 MB of 8.0 MB, 1/2 layers" + erase + "  pulling nginx: 6.0 MB of 8.0 MB, 1/2 layers"
+            + erase + "  pulled layer 2/2 of nginx (ffffffffffff)\n  pulling nginx: 8.0 MB of 8.0 MB, 2/2 layers"
+            + erase + "done\n")
+
     def test_failed_deploy_prints_the_reason_and_what_to_do(self, deis, profile, api, tty):
         releases(api)
         api.get(EVENTS).mock(return_value=ndjson(FAILED))
