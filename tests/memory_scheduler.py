@@ -17,22 +17,21 @@ from datetime import UTC, datetime
 
 from workflow.domain.naming import pod_name
 from workflow.scheduler.base import (
-    ENDED,
     Container,
     ContainerSpec,
     EngineEvent,
     ImageInfo,
+    OwnContainers,
     PullListener,
     PullProgress,
     RegistryAuth,
-    ReplicaSet,
     unmatched,
 )
 
 _ADDRESSES = itertools.count(2)
 
 
-class MemoryScheduler:
+class MemoryScheduler(OwnContainers):
     def __init__(self) -> None:
         self.containers: dict[str, Container] = {}
         self.removed: list[tuple[str, int]] = []  # (container id, grace seconds), in order
@@ -83,18 +82,6 @@ class MemoryScheduler:
         return None
 
     # --- containers --------------------------------------------------------------------------------
-
-    async def scale(self, spec: ContainerSpec, replicas: int) -> list[Container]:
-        have = [c for c in await self.list(app=spec.app, proc_type=spec.proc_type, version=spec.version)
-                if c.state not in ENDED]
-        return await self.start(spec, replicas - len(have)) if replicas > len(have) else []
-
-    async def retire(self, replica_set: ReplicaSet, replicas: int, drained: list[Container],
-                     grace_seconds: int = 30) -> None:
-        mine = [c for c in drained if ReplicaSet.of(c) == replica_set]
-        running = await self.list(app=replica_set.app, proc_type=replica_set.proc_type, version=replica_set.version)
-        others = [c for c in running if c.state not in ENDED and c.id not in {d.id for d in mine}]
-        await self.remove(mine + others[:max(len(others) - replicas, 0)], grace_seconds)
 
     async def start(self, spec: ContainerSpec, count: int) -> list[Container]:
         made = []

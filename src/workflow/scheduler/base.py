@@ -230,3 +230,24 @@ class Scheduler(Protocol):
     async def cpu_usage(self, containers: list[Container], concurrency: int = 8) -> dict[str, CpuSample]:
         """Cumulative CPU time of the running ones among `containers`, by id (autoscaling)."""
         ...
+
+
+class OwnContainers:
+    """`Scheduler.scale` and `Scheduler.retire` for a backend whose replicas are containers it starts and
+    removes one by one (the Docker engine backend; the in-memory test backend), in terms of its `list`,
+    `start` and `remove`. A backend that keeps its own replica count (Swarm services) sets it instead."""
+
+    async def scale(self, spec: ContainerSpec, replicas: int) -> list[Container]:
+        """The set's containers that have not ended are counted; the missing ones are created and started."""
+        have = [c for c in await self.list(app=spec.app, proc_type=spec.proc_type, version=spec.version)
+                if c.state not in ENDED]
+        return await self.start(spec, replicas - len(have)) if replicas > len(have) else []
+
+    async def retire(self, replica_set: ReplicaSet, replicas: int, drained: list[Container],
+                     grace_seconds: int = 30) -> None:
+        """The drained containers first, then the newest of the set while more than `replicas` run."""
+        mine = [c for c in drained if ReplicaSet.of(c) == replica_set]
+        running = await self.list(app=replica_set.app, proc_type=replica_set.proc_type,
+                                  version=replica_set.version)
+        others = [c for c in running if c.state not in ENDED and c.id not in {d.id for d in mine}]
+        await self.remove(mine + others[:max(len(others) - replicas, 0)], grace_seconds)

@@ -13,13 +13,13 @@ from aiodocker.exceptions import DockerError
 from aiodocker.multiplexed import multiplexed_result_stream
 
 from ...domain import naming
-from ..base import ENDED, HERITAGE, LABEL_APP, LABEL_HERITAGE, Container, ContainerSpec, ReplicaSet, SchedulerError
+from ..base import HERITAGE, LABEL_APP, LABEL_HERITAGE, Container, ContainerSpec, OwnContainers, SchedulerError
 from .conversion import create_config, parse_time, summary_info, to_container
 from .engine import NO_ICC, TRANSLATED, engine_message, translate
 from .images import Images
 
 
-class Containers(Images):
+class Containers(OwnContainers, Images):
     def _to_container(self, info: dict[str, Any]) -> Container | None:
         """Contract view of an inspected container; None unless it is a deis container on our network."""
         return to_container(info, self.network, self._terminating)
@@ -194,21 +194,6 @@ class Containers(Images):
             await asyncio.gather(*(self._discard(c.id) for c in started))
             raise
         return started
-
-    async def scale(self, spec: ContainerSpec, replicas: int) -> list[Container]:
-        """`Scheduler.scale`: the set's labelled containers that have not ended are counted; the missing ones
-        are created and started."""
-        have = [c for c in await self.list(app=spec.app, proc_type=spec.proc_type, version=spec.version)
-                if c.state not in ENDED]
-        return await self.start(spec, replicas - len(have)) if replicas > len(have) else []
-
-    async def retire(self, replica_set: ReplicaSet, replicas: int, drained: list[Container],
-                     grace_seconds: int = 30) -> None:
-        """`Scheduler.retire`: the drained containers first, then the newest of the set while more run."""
-        mine = [c for c in drained if ReplicaSet.of(c) == replica_set]
-        running = await self.list(app=replica_set.app, proc_type=replica_set.proc_type, version=replica_set.version)
-        others = [c for c in running if c.state not in ENDED and c.id not in {d.id for d in mine}]
-        await self.remove(mine + others[:max(len(others) - replicas, 0)], grace_seconds)
 
     async def list(
         self, app: str | None = None, proc_type: str | None = None, version: int | None = None
