@@ -132,9 +132,6 @@ class NginxRouter:
         self._lock = asyncio.Lock()
         self._started = False
         self._stopping = False
-        self._requested = 0  # sequence number of the newest table handed in
-        self._latest: RouteTable | None = None
-        self._applied = 0  # newest sequence number that is live
         self._version = int(time.time() * 1000)  # of the writes: ms at start, then +1 each (exact in a double)
         # Route isolation: app → (the route taken, its body or None when it has no hosts, its hosts), as nginx
         # holds them
@@ -172,8 +169,6 @@ class NginxRouter:
             self._control = ControlClient(self.control_path)
             await self._master.start()
             async with self._lock:
-                self._requested += 1
-                self._applied = self._requested
                 await self._apply(table)
         except BaseException:
             await self.stop()
@@ -225,20 +220,13 @@ class NginxRouter:
     # ---------------------------------------------------------------- routes
 
     async def apply(self, table: RouteTable) -> None:
-        """Make `table` live; returns once it (or a table handed in after it) is. Calls queued behind a
-        running one are served by one write of the newest table. Raises `RouterError` when nginx cannot be
-        reached or `InvalidRoute` for a table that is wrong as a whole (an app twice)."""
-        self._check_running()
-        self._requested += 1
-        seq = self._requested
-        self._latest = table
+        """Make `table` live; returns once it is. Raises `RouterError` when nginx cannot be reached or
+        `InvalidRoute` for a table that is wrong as a whole (an app twice). Calls are serialised; coalescing
+        the calls made meanwhile into one write of the newest table is the caller's (`RouteSync.sync`, which
+        builds that table)."""
         async with self._lock:
-            if self._applied >= seq:
-                return
             self._check_running()
-            seq, latest = self._requested, self._latest
-            await self._apply(latest)
-            self._applied = seq
+            await self._apply(table)
 
     async def apply_route(self, route: AppRoute) -> None:
         """Replace one app's route: only it is validated and written (its hosts after every other app's)."""
