@@ -65,12 +65,19 @@ def timed(histogram: Histogram) -> Callable[[F], F]:
     return wrap
 
 
-def observe_containers(containers: Iterable[Any]) -> None:
-    """Replaces the container gauge with this listing (objects with `.app` and `.state`)."""
+def observe_containers(containers: Iterable[Any], app: str | None = None) -> None:
+    """Replaces the container gauge with this listing (objects with `.app` and `.state`); with `app`, only
+    that app's series, from a listing of its containers (a change that touched that app alone)."""
     counts = Tally((c.app, c.state) for c in containers)
-    CONTAINERS.clear()
-    for (app, state), n in counts.items():
-        CONTAINERS.labels(app=app or "", state=state or "").set(n)
+    if app is None:
+        CONTAINERS.clear()
+    else:
+        for metric in CONTAINERS.collect():
+            for sample in metric.samples:
+                if sample.labels.get("app") == app:
+                    CONTAINERS.remove(app, sample.labels["state"])
+    for (owner, state), n in counts.items():
+        CONTAINERS.labels(app=owner or "", state=state or "").set(n)
 
 
 class ReconcilerCollector:

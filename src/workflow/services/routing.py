@@ -110,6 +110,8 @@ class RouteSync:
         domain = self.ctx.settings.domain
         async with self.ctx.sessions() as session:
             if not await repo.app_exists(session, app_id):
+                self._remember_rows(app_id, None)
+                observe_containers([], app=app_id)
                 return None, None
             settings = await repo.latest_settings(session, app_id)
             tls = await repo.latest_tls(session, app_id)
@@ -122,8 +124,32 @@ class RouteSync:
                 label, dot, rest = host.partition(".")
                 if dot and rest == domain and label != app_id and await repo.app_exists(session, label):
                     owners[host] = label
+        self._remember_rows(app_id, (settings, tls, domains, certs))
         containers = await self.ctx.scheduler.list(app=app_id) if self.ctx.scheduler else []
+        observe_containers(containers, app=app_id)
         return await self._route(app_id, settings, tls, domains, certs, containers, owners.get)
+
+    def _remember_rows(self, app_id: str, rows: tuple | None) -> None:
+        """Keep the rows read last (the whole table's fallback while the database is unreachable) up to date
+        with one app's, read by a per-app sync; None: the app is gone. Without this, an app created or
+        changed since the last whole table would lose its route, or get its old one, when the database
+        goes away."""
+        if self._last_rows is None:
+            return
+        app_ids, all_settings, all_tls, all_domains, certs = self._last_rows
+        app_ids = [a for a in app_ids if a != app_id]
+        for rows_by_app in (all_settings, all_tls, all_domains):
+            rows_by_app.pop(app_id, None)
+        if rows is not None:
+            settings, tls, domains, app_certs = rows
+            app_ids.append(app_id)
+            if settings is not None:
+                all_settings[app_id] = settings
+            if tls is not None:
+                all_tls[app_id] = tls
+            all_domains[app_id] = list(domains)
+            certs = {**certs, **app_certs}
+        self._last_rows = (app_ids, all_settings, all_tls, all_domains, certs)
 
     async def _routing_rows(self) -> tuple:
         """Apps and their routing settings, domains and certificates from the database. While the database
