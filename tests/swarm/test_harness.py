@@ -10,6 +10,8 @@ import uuid
 import httpx
 import pytest
 
+from tests.swarm.helpers import wait_for
+
 pytestmark = pytest.mark.swarm
 
 
@@ -18,14 +20,6 @@ def running_tasks(swarm, service: str) -> list[str]:
     out = swarm.docker(1, "service", "ps", service, "--filter", "desired-state=running",
                        "--format", "{{.Node}} {{.CurrentState}}").stdout
     return [line.split()[0] for line in out.splitlines() if line.split()[1:2] == ["Running"]]
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(1)
-    return result
 
 
 def test_three_nodes_run_a_spread_service_reachable_over_the_overlay(swarm):

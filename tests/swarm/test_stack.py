@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 import uuid
 
 import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.swarm.helpers import wait_for
 
 pytestmark = pytest.mark.swarm
 
@@ -32,14 +32,6 @@ def images(swarm) -> dict[str, str]:
         subprocess.run(["docker", "push", "-q", local], check=True, capture_output=True)
         pushed[key] = f"{swarm.registry}/{built[key]}"
     return pushed
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(1)
-    return result
 
 
 def test_the_stack_deploys_and_an_app_serves_from_tasks_on_several_nodes(swarm, images):
