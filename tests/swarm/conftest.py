@@ -107,3 +107,18 @@ async def swarm_scheduler(swarm) -> AsyncIterator:
     await sched.ensure_network()
     yield sched
     await sched.close()
+
+
+@pytest.fixture(scope="session")
+def platform_images(swarm) -> dict[str, str]:
+    """The platform images, pushed where the nodes pull from: name → the nodes' reference."""
+    out = subprocess.run(["bash", str(ROOT / "scripts" / "build-platform-image.sh")], check=True,
+                         capture_output=True, text=True, timeout=900).stdout
+    built = dict(line.split("=", 1) for line in out.split())
+    pushed = {}
+    for key in ("WORKFLOW_IMAGE", "WORKFLOW_POSTGRES_IMAGE"):
+        local = f"127.0.0.1:5000/{built[key]}"
+        subprocess.run(["docker", "tag", built[key], local], check=True)
+        subprocess.run(["docker", "push", "-q", local], check=True, capture_output=True)
+        pushed[key] = f"{swarm.registry}/{built[key]}"
+    return pushed

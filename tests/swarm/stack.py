@@ -1,0 +1,78 @@
+"""The platform deployed on the test swarm from deploy/stack.yml, for the tests that need it whole: a context
+manager that deploys a stack of its own, waits for the controller, registers a user, and removes the stack and
+the apps' services after the test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from tests.conftest import ROOT
+from tests.swarm.helpers import wait_for
+
+STACK_FILE = ROOT / "deploy" / "stack.yml"
+HTTP_PORT = 8000
+
+
+@dataclass
+class Stack:
+    """A deployed stack: its name, the API client (a registered user's token in `auth`), and the apps made
+    through it (their services are removed with the stack)."""
+
+    name: str
+    base: str  # the router/API on node 1, http://ADDR:PORT
+    api: httpx.Client
+    auth: dict[str, str]
+    apps: list[str]
+
+    def create_app(self) -> str:
+        app = f"t{uuid.uuid4().hex[:8]}"
+        r = self.api.post("/v2/apps/", json={"id": app}, headers=self.auth)
+        assert r.status_code == 201, r.text
+        self.apps.append(app)
+        return app
+
+    def get(self, app: str, base: str | None = None, timeout: float = 10) -> httpx.Response:
+        """GET / of the app through the router at `base` (default: node 1's)."""
+        return httpx.get(f"{base or self.base}/", headers={"Host": f"{app}.localhost"}, timeout=timeout)
+
+
+def controller_healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]:
+    """`docker stack deploy -c deploy/stack.yml` on node 1 with the images pushed for the nodes; extra
+    environment for the stack file in `env`."""
+    name = f"wf{uuid.uuid4().hex[:6]}"
+    environ = {**os.environ, **images, "WORKFLOW_DOCKER_SOCKET": swarm.host(1).removeprefix("unix://"),
+               "WORKFLOW_SWARM_NETWORK": swarm.network, "WORKFLOW_HTTP_PORT": str(HTTP_PORT),
+               "WORKFLOW_REGISTRATION_MODE": "enabled", **env}
+    deploy = subprocess.run(["docker", "-H", swarm.host(1), "stack", "deploy", "-c", str(STACK_FILE), name],
+                            env=environ, capture_output=True, text=True, timeout=120)
+    assert deploy.returncode == 0, deploy.stderr
+    base = f"http://{swarm.addr(1)}:{HTTP_PORT}"
+    apps: list[str] = []
+    try:
+        wait_for(lambda: controller_healthy(base), 120, "the controller's /healthz")
+        with httpx.Client(base_url=base, timeout=120) as api:
+            r = api.post("/v2/auth/register/", json={"username": "owner", "password": "secret"})
+            assert r.status_code == 201, r.text
+            token = api.post("/v2/auth/login/", json={"username": "owner", "password": "secret"}).json()["token"]
+            yield Stack(name, base, api, {"Authorization": f"token {token}"}, apps)
+    finally:
+        swarm.docker(1, "stack", "rm", name, check=False)
+        for app in apps:
+            services = swarm.docker(1, "service", "ls", "-q", "--filter", f"label=deis.app={app}").stdout.split()
+            if services:
+                swarm.docker(1, "service", "rm", *services, check=False)
