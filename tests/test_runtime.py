@@ -40,3 +40,25 @@ def test_workflow_serve_says_which_setting_is_wrong(tmp_path):
     assert done.returncode == 2
     assert "WORKFLOW_SCHEDULER='kubernetes' is not a container backend" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_router_instances_need_the_swarm_backend_and_a_readable_token(tmp_path):
+    base = {"data_dir": tmp_path, "secret_key": "test-secret", "router_service": "wf_router"}
+    with pytest.raises(ConfigurationError, match="needs WORKFLOW_SCHEDULER=swarm"):
+        check_settings(Settings(**base))
+    with pytest.raises(ConfigurationError, match="needs WORKFLOW_ROUTER_TOKEN_FILE"):
+        check_settings(Settings(**base, scheduler="swarm"))
+    with pytest.raises(ConfigurationError, match="cannot read WORKFLOW_ROUTER_TOKEN_FILE"):
+        check_settings(Settings(**base, scheduler="swarm", router_token_file=tmp_path / "absent"))
+    short = tmp_path / "short"
+    short.write_text("abc\n")
+    with pytest.raises(ConfigurationError, match="at least 16 printable characters"):
+        check_settings(Settings(**base, scheduler="swarm", router_token_file=short))
+    good = tmp_path / "token"
+    good.write_text("0123456789abcdef0123\n")
+    settings = Settings(**base, scheduler="swarm", router_token_file=good)
+    check_settings(settings)
+    from workflow.router.cluster import ClusterRouter
+    from workflow.runtime import make_router
+
+    assert isinstance(make_router(settings), ClusterRouter)

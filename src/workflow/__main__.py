@@ -1,4 +1,4 @@
-"""`workflow serve | db upgrade`: one process, one public port."""
+"""`workflow serve | router | db upgrade`: the platform in one process, a router instance, the schema."""
 
 from __future__ import annotations
 
@@ -36,6 +36,24 @@ def serve() -> None:
         typer.echo(f"workflow: {exc}", err=True)
         raise typer.Exit(2) from None
     run(settings)
+
+
+@cli.command("router")
+def router() -> None:
+    """Run a router instance alone (nginx, routes written by a controller elsewhere: deploy/stack.yml)."""
+    import asyncio
+    import logging
+
+    from .router.instance import serve as serve_router
+    from .router.table import RouterError
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve_router(settings))
+    except RouterError as exc:
+        typer.echo(f"workflow router: {exc.message}", err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     login_throttle_window: float = Field(default=300.0, gt=0)  # seconds
     password_hash_workers: int = Field(default=1, ge=1)  # threads hashing passwords (argon2): a flood waits there
 
+    # Router instances in other containers (multi-host, README "Many machines"). In the controller:
+    # `router_service` names the swarm service whose running tasks are the routers (WORKFLOW_SCHEDULER=swarm);
+    # set, the controller runs no nginx of its own, answers the API on `host:port` for them, and writes routes
+    # to each on `router_control_port` with the token in `router_token_file`. In `workflow router`: the same
+    # port and token file, and `router_api_url`, where it sends the API hosts (the controller).
+    router_service: str = ""
+    router_control_port: int = Field(default=9090, ge=1, le=65535)
+    router_token_file: Path | None = None
+    router_api_url: str = "http://controller:8000"
+
     # internal: where uvicorn listens for nginx
     api_socket: Path | None = None
 

@@ -58,12 +58,39 @@ def check_settings(settings: Settings) -> None:
         known = ", ".join(sorted(BACKENDS))
         raise ConfigurationError(f"WORKFLOW_SCHEDULER={settings.scheduler!r} is not a container backend this "
                                  f"controller knows; choose one of: {known}")
+    if settings.router_service and settings.router_enabled:
+        if settings.scheduler != "swarm":
+            raise ConfigurationError("WORKFLOW_ROUTER_SERVICE names router tasks on a swarm: it needs "
+                                     "WORKFLOW_SCHEDULER=swarm")
+        read_router_token(settings)
 
 
-def make_router(settings: Settings) -> ManagedRouter | None:
-    """The router serving the public port: the platform's own nginx, or none (API tests)."""
+def read_router_token(settings: Settings) -> str:
+    """The token of the routers' control endpoints (WORKFLOW_ROUTER_TOKEN_FILE, e.g. a Docker secret)."""
+    if settings.router_token_file is None:
+        raise ConfigurationError("WORKFLOW_ROUTER_SERVICE needs WORKFLOW_ROUTER_TOKEN_FILE: the routers' token")
+    try:
+        token = settings.router_token_file.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"cannot read WORKFLOW_ROUTER_TOKEN_FILE {settings.router_token_file}: {exc}"
+                                 ) from None
+    if len(token) < 16 or not token.isprintable() or " " in token:
+        raise ConfigurationError("the routers' token must be at least 16 printable characters, no spaces")
+    return token
+
+
+def make_router(settings: Settings, scheduler: Scheduler | None = None) -> ManagedRouter | None:
+    """The router serving the public port: the platform's own nginx, router instances on a swarm
+    (WORKFLOW_ROUTER_SERVICE), or none (API tests)."""
     if not settings.router_enabled:
         return None
+    if settings.router_service:
+        from .router.cluster import ClusterRouter
+
+        service = settings.router_service
+        return ClusterRouter(discover=lambda: scheduler.task_addresses(service),  # type: ignore[union-attr]
+                             control_port=settings.router_control_port, token=read_router_token(settings),
+                             api_hosts=[f"deis.{settings.domain}"])
     from .router import NginxRouter
 
     trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
@@ -81,13 +108,14 @@ async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:
 
     settings = ctx.settings
     check_settings(settings)
-    router = make_router(settings)
+    scheduler = BACKENDS[settings.scheduler](settings) if settings.scheduler_enabled else None
+    if scheduler is not None:
+        stack.push_async_callback(scheduler.close)
+    router = make_router(settings, scheduler)
     ctx.routes = RouteSync(ctx, router)
 
     reconciler = None
-    if settings.scheduler_enabled:
-        scheduler = BACKENDS[settings.scheduler](settings)
-        stack.push_async_callback(scheduler.close)
+    if scheduler is not None:
         ctx.scheduler = scheduler
         reconciler = Reconciler(ctx)
         ctx.reconciler = reconciler

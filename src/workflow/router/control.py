@@ -1,4 +1,5 @@
-"""The controller's side of the control socket (lua/workflow_control.lua): HTTP/1.1 over a unix socket.
+"""The controller's side of the control endpoint (lua/workflow_control.lua): HTTP/1.1 over the local router's
+unix socket, or over TCP with a bearer token to a router instance in another container (multi-host).
 
 A few kept-alive connections, one request at a time on each; a connection that fails is dropped and the call
 tried once more on a new one (every call is idempotent: a write carries its version).
@@ -15,30 +16,45 @@ from workflow.router.table import RouterError
 
 
 class ControlClient:
-    def __init__(self, path: str | os.PathLike[str], timeout: float = 10.0, pool: int = 4):
-        self.path = os.fspath(path)
+    """`path`: a unix socket; or `address` (host, port) with `token` (the TCP endpoint refuses calls without)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, timeout: float = 10.0, pool: int = 4, *,
+                 address: tuple[str, int] | None = None, token: str | None = None):
+        if (path is None) == (address is None):
+            raise ValueError("a control endpoint is a unix socket path or a TCP address")
+        self.path = os.fspath(path) if path is not None else None
+        self.address = address
         self.timeout = timeout
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._pool = pool
+        self._auth = f"Authorization: Bearer {token}\r\n" if token else ""
+
+    def __str__(self) -> str:
+        return self.path if self.path is not None else f"{self.address[0]}:{self.address[1]}"
+
+    def _connect(self):
+        if self.path is not None:
+            return asyncio.open_unix_connection(self.path)
+        return asyncio.open_connection(*self.address)
 
     async def call(self, method: str, path: str, body: object = None) -> object:
         """The decoded JSON answer of a 200; `RouterError` otherwise."""
         data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         request = (f"{method} {path} HTTP/1.1\r\nHost: control\r\nContent-Length: {len(data)}\r\n"
-                   "Content-Type: application/json\r\n\r\n").encode() + data
+                   f"Content-Type: application/json\r\n{self._auth}\r\n").encode() + data
         for attempt in (1, 2):
             conn = self._idle.pop() if self._idle else None
             fresh = conn is None
             try:
                 if conn is None:
-                    conn = await asyncio.wait_for(asyncio.open_unix_connection(self.path), self.timeout)
+                    conn = await asyncio.wait_for(self._connect(), self.timeout)
                 status, payload = await asyncio.wait_for(self._exchange(conn, request), self.timeout)
             except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
                 if conn is not None:
                     conn[1].close()
                 if fresh or attempt == 2:
-                    raise RouterError(f"The router's control socket did not answer: {exc or type(exc).__name__}"
-                                      ) from exc
+                    raise RouterError(f"The router's control endpoint {self} did not answer: "
+                                      f"{exc or type(exc).__name__}") from exc
                 continue  # a kept-alive connection nginx had closed: once more on a new one
             if len(self._idle) < self._pool:
                 self._idle.append(conn)
@@ -72,6 +88,10 @@ class ControlClient:
             return await self.call("GET", "/ping") == "ok"
         except RouterError:
             return False
+
+    async def boot(self) -> str:
+        """The id of the router's shared memory: another one means a new nginx, with no routes."""
+        return await self.call("GET", "/boot")  # type: ignore[return-value]
 
     async def write(self, items: list[dict]) -> dict[str, str]:
         """[{app, version, route: JSON text | None}] → {app: "ok" | reason}."""

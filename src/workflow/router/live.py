@@ -82,53 +82,14 @@ def _read_pem(path: str) -> str | InvalidRoute:
         return InvalidRoute(f"cannot read the file {os.path.basename(path)}: {reason}")
 
 
-class NginxRouter:
-    """Serves a `RouteTable` on `listen_port` (and `tls_port`, when set). Implements `base.Router`."""
+class LiveRoutes:
+    """What a router does with routes, whatever runs its nginx: validate a table into live routes and write
+    the apps whose route changed through `_control` (a `ControlClient`, or anything answering like one).
+    Implements `base.Router`; a subclass starts it (`_started`) and sets `_control`."""
 
-    def __init__(
-        self,
-        *,
-        data_dir: str | os.PathLike[str],
-        listen_port: int,
-        api_socket_path: str | os.PathLike[str],
-        api_hosts: Sequence[str] = (),
-        tls_port: int | None = None,
-        trusted_proxies: Sequence[str] = (),
-        nginx_binary: str = "nginx",
-        worker_user: str | None | object = _DEFAULT_USER,
-        access_log: bool = True,
-        ipv6: bool = False,
-        start_timeout: float = 15.0,
-        stop_timeout: float = 10.0,
-        max_log_bytes: int = 64 * 1024 * 1024,
-        housekeeping_interval: float = 60.0,
-        api_max_body_bytes: int = 1024 * 1024,
-    ):
-        self.prefix = Path(data_dir).resolve() / "nginx"
-        self.config_path = self.prefix / "nginx.conf"
-        self.listen_port = listen_port
-        self.tls_port = tls_port
-        self.nginx_binary = nginx_binary
-        self.control_path = self.prefix / "control" / "control.sock"
-        self._render_args = {
-            "listen_port": listen_port,
-            "tls_port": tls_port,
-            "api_socket_path": api_socket_path,
-            "api_hosts": list(api_hosts),
-            "prefix_dir": self.prefix,
-            "trusted_proxies": list(trusted_proxies),
-            "api_max_body_bytes": api_max_body_bytes,
-            "worker_user": _platform_user() if worker_user is _DEFAULT_USER else worker_user,
-            "access_log": access_log,
-            "ipv6": ipv6,
-        }
+    def __init__(self, api_hosts: Sequence[str] = ()):
         self._reserved = set(api_names(list(api_hosts)))
-        self._master = NginxMaster(
-            prefix=self.prefix, config_path=self.config_path, ready=self._ready, on_restart=self._rewrite_all,
-            before_spawn=self._remove_socket, nginx_binary=nginx_binary, start_timeout=start_timeout,
-            stop_timeout=stop_timeout, max_log_bytes=max_log_bytes, housekeeping_interval=housekeeping_interval)
         self._control: ControlClient | None = None
-        self._private_dir: str | None = None
         self._lock = asyncio.Lock()
         self._started = False
         self._stopping = False
@@ -143,81 +104,9 @@ class NginxRouter:
         self.rejected: dict[str, str] = {}
         self.writes = 0  # app routes written
 
-    # ---------------------------------------------------------------- lifecycle
-
-    @property
-    def pid(self) -> int | None:
-        """The master's pid while it runs."""
-        return self._master.pid
-
     @property
     def running(self) -> bool:
-        return self.pid is not None
-
-    @property
-    def restarts(self) -> int:
-        return self._master.restarts
-
-    async def start(self, table: RouteTable) -> None:
-        """Start nginx and write `table`; returns once it serves it. Raises `RouterError`."""
-        if self._started:
-            raise RouterError("The router is already started")
-        self._started, self._stopping = True, False
-        self._live, self._bad, self._claimed, self.rejected = {}, {}, set(), {}
-        try:
-            await asyncio.to_thread(self._prepare)
-            self._control = ControlClient(self.control_path)
-            await self._master.start()
-            async with self._lock:
-                await self._apply(table)
-        except BaseException:
-            await self.stop()
-            raise
-
-    async def stop(self) -> None:
-        """Stop nginx: requests in flight finish (bounded), then its process group is killed."""
-        if not self._started:
-            return
-        self._stopping = True
-        await self._master.stop()
-        if self._control is not None:
-            self._control.close()
-        if self._private_dir is not None:
-            await asyncio.to_thread(self._remove_socket)
-            await asyncio.to_thread(os.rmdir, self._private_dir)
-            self._private_dir = None
-        self._started = False
-
-    async def rotate_logs(self) -> None:
-        await self._master.rotate_logs()
-
-    def _prepare(self) -> None:
-        for path in (self.prefix, self.prefix / "logs", self.prefix / "tmp"):
-            path.mkdir(parents=True, exist_ok=True)
-        control_dir = self.prefix / "control"
-        if len(os.fsencode(control_dir / "control.sock")) > _SOCKET_PATH_MAX:
-            # A deep data dir: the socket goes to a private directory of its own under the temp dir.
-            self._private_dir = tempfile.mkdtemp(prefix="workflow-router-")
-            control_dir = Path(self._private_dir)
-        control_dir.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(control_dir, 0o700)  # nginx makes the socket itself world-writable: the directory guards it
-        self.control_path = control_dir / "control.sock"
-        cert, key = self.prefix / "fallback.crt", self.prefix / "fallback.key"
-        if self.tls_port is not None:
-            _fallback_cert(cert, key)
-        text = render(control_socket=self.control_path, fallback_cert=(cert, key), **self._render_args)
-        candidate = self.prefix / "nginx.conf.next"
-        candidate.write_text(text)
-        os.replace(candidate, self.config_path)
-
-    def _remove_socket(self) -> None:
-        # A master killed without its exit handlers leaves the socket file; nginx will not bind over it.
-        self.control_path.unlink(missing_ok=True)
-
-    async def _ready(self) -> bool:
-        return self._control is not None and await self._control.ping()
-
-    # ---------------------------------------------------------------- routes
+        return self._started and not self._stopping
 
     async def apply(self, table: RouteTable) -> None:
         """Make `table` live; returns once it is. Raises `RouterError` when nginx cannot be reached or
@@ -385,12 +274,6 @@ class NginxRouter:
         return refused
 
     async def _send(self, items: list[dict]) -> dict[str, str]:
-        try:
-            return await self._control.write(items)
-        except RouterError:
-            if not await self._master.restart_if_dead():
-                raise
-        await self._write_all()  # a new master: empty shared memory
         return await self._control.write(items)
 
     async def _write_all(self) -> None:
@@ -403,6 +286,148 @@ class NginxRouter:
         failed = {app: r for app, r in results.items() if r != "ok"}
         if failed:
             raise RouterError(f"The restarted router did not take every route: {failed}")
+
+
+class NginxRouter(LiveRoutes):
+    """Serves a `RouteTable` on `listen_port` (and `tls_port`, when set), with the nginx it runs itself."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: str | os.PathLike[str],
+        listen_port: int,
+        api_socket_path: str | os.PathLike[str] | None,
+        api_hosts: Sequence[str] = (),
+        tls_port: int | None = None,
+        trusted_proxies: Sequence[str] = (),
+        nginx_binary: str = "nginx",
+        worker_user: str | None | object = _DEFAULT_USER,
+        access_log: bool = True,
+        ipv6: bool = False,
+        start_timeout: float = 15.0,
+        stop_timeout: float = 10.0,
+        max_log_bytes: int = 64 * 1024 * 1024,
+        housekeeping_interval: float = 60.0,
+        api_max_body_bytes: int = 1024 * 1024,
+        control_port: int | None = None,
+        control_token_file: str | os.PathLike[str] | None = None,
+        api_url: str | None = None,
+        resolver: str | None = None,
+    ):
+        """`control_port` and `control_token_file`: the control endpoint on TCP too, with that token (a router
+        instance the controller drives from another container); `api_url` and `resolver`: the API hosts go
+        to the controller there instead of `api_socket_path`."""
+        super().__init__(api_hosts)
+        self.prefix = Path(data_dir).resolve() / "nginx"
+        self.config_path = self.prefix / "nginx.conf"
+        self.listen_port = listen_port
+        self.tls_port = tls_port
+        self.nginx_binary = nginx_binary
+        self.control_path = self.prefix / "control" / "control.sock"
+        self._render_args = {
+            "listen_port": listen_port,
+            "tls_port": tls_port,
+            "api_socket_path": api_socket_path,
+            "api_hosts": list(api_hosts),
+            "prefix_dir": self.prefix,
+            "trusted_proxies": list(trusted_proxies),
+            "api_max_body_bytes": api_max_body_bytes,
+            "worker_user": _platform_user() if worker_user is _DEFAULT_USER else worker_user,
+            "access_log": access_log,
+            "ipv6": ipv6,
+            "control_port": control_port,
+            "control_token_file": control_token_file,
+            "api_url": api_url,
+            "resolver": resolver,
+        }
+        self._master = NginxMaster(
+            prefix=self.prefix, config_path=self.config_path, ready=self._ready, on_restart=self._rewrite_all,
+            before_spawn=self._remove_socket, nginx_binary=nginx_binary, start_timeout=start_timeout,
+            stop_timeout=stop_timeout, max_log_bytes=max_log_bytes, housekeeping_interval=housekeeping_interval)
+        self._private_dir: str | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @property
+    def pid(self) -> int | None:
+        """The master's pid while it runs."""
+        return self._master.pid
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+    @property
+    def restarts(self) -> int:
+        return self._master.restarts
+
+    async def start(self, table: RouteTable) -> None:
+        """Start nginx and write `table`; returns once it serves it. Raises `RouterError`."""
+        if self._started:
+            raise RouterError("The router is already started")
+        self._started, self._stopping = True, False
+        self._live, self._bad, self._claimed, self.rejected = {}, {}, set(), {}
+        try:
+            await asyncio.to_thread(self._prepare)
+            self._control = ControlClient(self.control_path)
+            await self._master.start()
+            async with self._lock:
+                await self._apply(table)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop nginx: requests in flight finish (bounded), then its process group is killed."""
+        if not self._started:
+            return
+        self._stopping = True
+        await self._master.stop()
+        if self._control is not None:
+            self._control.close()
+        if self._private_dir is not None:
+            await asyncio.to_thread(self._remove_socket)
+            await asyncio.to_thread(os.rmdir, self._private_dir)
+            self._private_dir = None
+        self._started = False
+
+    async def rotate_logs(self) -> None:
+        await self._master.rotate_logs()
+
+    def _prepare(self) -> None:
+        for path in (self.prefix, self.prefix / "logs", self.prefix / "tmp"):
+            path.mkdir(parents=True, exist_ok=True)
+        control_dir = self.prefix / "control"
+        if len(os.fsencode(control_dir / "control.sock")) > _SOCKET_PATH_MAX:
+            # A deep data dir: the socket goes to a private directory of its own under the temp dir.
+            self._private_dir = tempfile.mkdtemp(prefix="workflow-router-")
+            control_dir = Path(self._private_dir)
+        control_dir.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(control_dir, 0o700)  # nginx makes the socket itself world-writable: the directory guards it
+        self.control_path = control_dir / "control.sock"
+        cert, key = self.prefix / "fallback.crt", self.prefix / "fallback.key"
+        if self.tls_port is not None:
+            _fallback_cert(cert, key)
+        text = render(control_socket=self.control_path, fallback_cert=(cert, key), **self._render_args)
+        candidate = self.prefix / "nginx.conf.next"
+        candidate.write_text(text)
+        os.replace(candidate, self.config_path)
+
+    def _remove_socket(self) -> None:
+        # A master killed without its exit handlers leaves the socket file; nginx will not bind over it.
+        self.control_path.unlink(missing_ok=True)
+
+    async def _ready(self) -> bool:
+        return self._control is not None and await self._control.ping()
+
+    async def _send(self, items: list[dict]) -> dict[str, str]:
+        try:
+            return await self._control.write(items)
+        except RouterError:
+            if not await self._master.restart_if_dead():
+                raise
+        await self._write_all()  # a new master: empty shared memory
+        return await self._control.write(items)
 
     async def _rewrite_all(self) -> None:
         """After the supervisor restarted nginx: the live routes into its fresh shared memory."""

@@ -1,5 +1,7 @@
--- The control endpoint (a unix socket only the controller's user can reach): the controller writes apps'
--- routes and reads the counters. Each write replaces one app's whole route and carries a version; a write
+-- The control endpoint: a unix socket only the controller's user can reach, and, for a router instance driven
+-- from another container (multi-host), a TCP port where every call needs `Authorization: Bearer <token>` (the
+-- token read from a file at start, e.g. a Docker secret; a missing or wrong one is a 401 and changes nothing).
+-- The controller writes apps' routes and reads the counters. Each write replaces one app's whole route and carries a version; a write
 -- older than the live version is refused, so a reordered or repeated write cannot bring back a stale route.
 --   PUT  /apps      [{"app", "version", "route": "<route JSON>" | null}, ...] → {"<app>": "ok" | reason}
 --   GET  /apps      → {"<app>": "<route JSON>"} (what is live)
@@ -7,6 +9,9 @@
 --   GET  /stats     → {"<app>": {"requests", "status": {"2": n, ...}, "latency": {"<bucket>": n}, "time_ms"}}
 --                     (read once every worker has flushed its counters)
 --   GET  /ping      → "ok"
+--   GET  /boot      → the id of this shared memory (set once when it is created): a new id means a new
+--                     master with no routes, to which the controller pushes the whole table again
+local bit = require "bit"
 local ssl = require "ngx.ssl"
 local cjson = require "cjson.safe"
 local router = require "workflow_router"
@@ -17,6 +22,33 @@ local stats = ngx.shared.workflow_stats
 local _M = {}
 
 local REPORT_TIMEOUT = 1  -- s: a worker's timer reports within one TICK unless it is stuck
+
+local token_digest = nil  -- sha1 of the TCP endpoint's token (configure); nil: no TCP endpoint
+
+-- At start (init_by_lua, in the master: before it drops privileges, so it may read a root-only secret).
+function _M.configure(opts)
+    if opts.token_file then
+        local f = assert(io.open(opts.token_file, "rb"))
+        local token = f:read("*a"):gsub("%s+$", "")
+        f:close()
+        assert(#token >= 16, "the control token in " .. opts.token_file .. " is shorter than 16 characters")
+        token_digest = ngx.sha1_bin(token)
+    end
+    -- Kept while this shared memory lives (a reload keeps it; a new master starts empty and gets a new id).
+    routes:add("boot", string.format("%d-%d-%d", ngx.now() * 1000, ngx.worker.pid(), math.random(1, 1e9)))
+end
+
+-- Constant time: the digests have one length and every byte is compared.
+local function authorized()
+    local given = ngx.var.http_authorization
+    if not token_digest or type(given) ~= "string" then return false end
+    local token = given:match("^Bearer (.+)$")
+    if not token then return false end
+    local a, b = ngx.sha1_bin(token), token_digest
+    local diff = 0
+    for i = 1, #b do diff = bit.bor(diff, bit.bxor(a:byte(i), b:byte(i))) end
+    return diff == 0
+end
 
 local function reply(status, value)
     local body = cjson.encode(value)
@@ -113,9 +145,15 @@ local function app_stats()
     return out
 end
 
-function _M.handle()
+-- `remote`: the call came on the TCP endpoint, where it must carry the token.
+function _M.handle(remote)
+    if remote and not authorized() then
+        ngx.header["WWW-Authenticate"] = "Bearer"
+        return reply(401, "a valid control token is required")
+    end
     local method, path = ngx.req.get_method(), ngx.var.uri
     if path == "/ping" then return reply(200, "ok") end
+    if path == "/boot" then return reply(200, routes:get("boot")) end
     if path == "/apps" and method == "PUT" then
         ngx.req.read_body()
         local items = cjson.decode(ngx.req.get_body_data() or "")

@@ -226,6 +226,22 @@ class Services(DockerScheduler):
         containers.sort(key=lambda c: (c.started or epoch, c.name), reverse=True)
         return containers
 
+    async def task_addresses(self, service: str) -> dict[str, str]:
+        """The running tasks of a platform service (e.g. the routers of deploy/stack.yml): their address on
+        the apps' overlay network → task id."""
+        await self.ensure_network()
+        filters = json.dumps({"service": [service], "desired-state": ["running"]})
+        tasks = await self._call("listing tasks", lambda: self._docker._query_json(
+            "tasks", params={"filters": filters})) or []
+        out = {}
+        for task in tasks:
+            if (task.get("Status") or {}).get("State") != "running":
+                continue
+            for attachment in task.get("NetworksAttachments") or []:
+                if (attachment.get("Network") or {}).get("ID") == self._network_id and attachment.get("Addresses"):
+                    out[attachment["Addresses"][0].partition("/")[0]] = task["ID"]
+        return out
+
     async def get(self, container_id: str) -> Container | None:
         """One task by id (history included: why it ended), or a wanted one by its pod name."""
         task = await self._call(f"inspecting task {container_id}",
