@@ -114,9 +114,23 @@ def ensure_bench_image() -> str:
     return BENCH_IMAGE
 
 
+def local_images(image: str) -> list[str]:
+    """Ids of every local image of `image`'s repository, by the mirror's name and by the registry's, tagged or
+    not (`name@sha256:…` only, as the platform pulls)."""
+    name = image.rpartition(":")[0] if ":" in image.rpartition("/")[2] else image
+    ids: set[str] = set()
+    for repo in (name, f"{REGISTRY}/{name}"):
+        ids.update(sh("docker", "images", "-q", "--no-trunc", repo, check=False).split())
+    return sorted(ids)
+
+
 def remove_image(image: str) -> None:
-    sh("docker", "rmi", "-f", image, check=False)
-    sh("docker", "rmi", "-f", f"{REGISTRY}/{image}", check=False)
+    """Remove every local copy of `image` (`local_images`), so that the next pull of it is cold. By id: the
+    platform pulls by digest, a reference without a tag, which `docker rmi name:tag` left behind — and the
+    raw side's "cold" `docker pull` that followed found every layer (RESULTS.md, "Cold deploy")."""
+    ids = local_images(image)
+    if ids:
+        sh("docker", "rmi", "-f", *ids, check=False)
 
 
 def network_containers(network: str) -> list[str]:

@@ -1,6 +1,6 @@
 """Deploy: `POST /v2/apps/{id}/builds/` (what `deis pull` sends) → first 200 through the router, against
-`docker pull` + `docker run -d -p 127.0.0.1::8080` + polling the published port until 200; cold (the image
-removed with `docker rmi` first, for both) and warm."""
+`docker pull` + `docker run -d -p 127.0.0.1::8080` + polling the published port until 200; cold (every local
+copy of the image removed first, for both, and checked gone) and warm (pulled first, for both)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .common import (
     RUNS,
     Platform,
     ensure_bench_image,
+    local_images,
     remove_image,
     report,
     sh,
@@ -56,6 +57,8 @@ def run() -> dict[str, float]:
                 for who in order:
                     if mode == "cold":
                         remove_image(image)
+                        if local_images(image):
+                            raise RuntimeError(f"{image} is still on the engine: a cold sample would not be cold")
                     else:
                         sh("docker", "pull", "-q", image)
                     if who == "ours":
