@@ -181,7 +181,8 @@ def tabwriter(rows: Iterable[Iterable[str]], padchar: str = "\t", padding: int =
 
 
 def processes(app: str, pods: list[dict]) -> None:
-    """`printProcesses`: types sorted; pods sorted by name within a type."""
+    """`printProcesses`: types sorted; pods sorted by name within a type. A pod that names its node (on a
+    swarm) says where it runs after the Go CLI's line, which stays as it was (one machine: unchanged)."""
     by_type: dict[str, list[dict]] = {}
     for pod in pods:
         by_type.setdefault(pod.get("type", ""), []).append(pod)
@@ -189,7 +190,8 @@ def processes(app: str, pods: list[dict]) -> None:
     for ptype in sorted(by_type):
         line(f"--- {ptype}:")
         for pod in sorted(by_type[ptype], key=lambda p: p.get("name", "")):
-            line(f"{pod.get('name', '')} {pod.get('state', '')} ({pod.get('release', '')})")
+            where = f" on {pod['node']}" if isinstance(pod.get("node"), str) and pod["node"] else ""
+            line(f"{pod.get('name', '')} {pod.get('state', '')} ({pod.get('release', '')}){where}")
 
 
 def println(*parts: Any) -> None:

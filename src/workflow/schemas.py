@@ -271,6 +271,8 @@ class PodOut(BaseModel):
     type: str
     release: str
     started: Timestamp
+    # Not in Deis's pod: the node the task runs on, on a swarm (omitted on one machine; the Go CLI ignores it).
+    node: str | None = None
 
 
 class PodList(BaseModel):

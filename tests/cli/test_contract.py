@@ -885,6 +885,16 @@ CASES: dict[str, dict] = {
         calls=[("GET", "/v2/apps/foo/pods/?limit=1000", None)],
         stdout=PS,
     ),
+    # on a swarm a pod names its node (not in Deis's pod): said after the Go CLI's line, which is unchanged
+    "ps -a (pods with nodes)": dict(
+        argv=["ps", "-a", "foo"],
+        answers={("GET", "/v2/apps/foo/pods/"): (200, page([
+            {**POD, "node": "node-2"}, {**POD, "name": "foo-web-1234567890-fghij", "node": "node-3"},
+            {**POD, "name": "foo-web-1234567890-klmno", "node": None}]))},
+        calls=[("GET", "/v2/apps/foo/pods/?limit=1000", None)],
+        stdout="=== foo Processes\n--- web:\nfoo-web-1234567890-abcde up (v2) on node-2\n"
+               "foo-web-1234567890-fghij up (v2) on node-3\nfoo-web-1234567890-klmno up (v2)\n",
+    ),
     # registry, tags
     "registry:set -a PAIRS": dict(
         argv=["registry:set", "-a", "foo", "username=bob"],

@@ -48,6 +48,8 @@ async def test_pull_scale_and_route(api, owner, platform, router_client, engine_
     assert body["count"] == 3
     assert {p["state"] for p in body["results"]} == {"up"}
     assert {p["release"] for p in body["results"]} == {"v2"}
+    # one machine: exactly Deis's pod (`node` only on a swarm)
+    assert all(set(p) == {"name", "state", "type", "release", "started"} for p in body["results"]), body
 
     hosts = set()
     for _ in range(30):

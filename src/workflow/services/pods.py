@@ -27,7 +27,7 @@ def pod_out(ctx, container: Container) -> PodOut:
     if state == "up" and ctx.routes is not None and not ctx.route_state.is_ready(container.id):
         state = "starting"
     return PodOut(name=container.name, state=state, type=container.proc_type, release=f"v{container.version}",
-                  started=container.started or utcnow())
+                  started=container.started or utcnow(), node=container.node)
 
 
 async def serving_version(session: AsyncSession, ctx, app: App) -> int:
