@@ -4,14 +4,18 @@
 # exec roots, socket, and cgroup parent. The nodes' veths meet on a bridge in another namespace, which also
 # holds a read-only docker-registry serving the local registry's storage (the test images of
 # scripts/build-test-images.sh), set as the nodes' mirror and insecure registry; a veth from the host to that
-# bridge lets the host reach the nodes' addresses (published ports). Node 1 runs `swarm init`, the others
-# join; an attachable overlay network is created.
+# bridge lets the host reach the nodes' addresses (published ports). When the private registry of
+# scripts/start-services.sh --test exists (htpasswd auth, 127.0.0.1:5001), a second read-only docker-registry
+# serves its storage with the same htpasswd file on ADDR:5001 (an insecure registry of the nodes, no mirror):
+# the nodes' pulls there need the credentials a service carries. Node 1 runs `swarm init`, the others join; an
+# attachable overlay network is created.
 #
 #   swarm-nodes.sh up N [NAME]   start an N-node swarm (NAME: default wfs + 5 random hex digits); prints its
 #                                description as shell assignments (also in /run/workflow-swarm/NAME/cluster.env):
 #                                SWARM_NAME, SWARM_NODES, SWARM_NODE<i>_HOST (unix:///run/workflow-swarm/NAME-n<i>.sock),
 #                                SWARM_NODE<i>_ADDR, SWARM_NODE<i>_HOSTNAME, SWARM_NODE<i>_NETNS, SWARM_REGISTRY
-#                                (ADDR:5000), SWARM_HOST_ADDR, SWARM_NETWORK. On failure it tears down what it made.
+#                                (ADDR:5000), SWARM_PRIVATE_REGISTRY (ADDR:5001, or empty), SWARM_HOST_ADDR,
+#                                SWARM_NETWORK. On failure it tears down what it made.
 #   swarm-nodes.sh down NAME     tear it down: dockerds, containerds, the nodes' containers (their cgroups),
 #                                mounts, registry, namespaces, veths, state. Idempotent; never fails.
 #   swarm-nodes.sh kill-node NAME I    node I dies: SIGKILL to its dockerd, containerd, shims and containers
@@ -21,7 +25,8 @@
 #
 # Environment: SWARM_MANAGERS (default 1: node 1 manages, the others are workers), SWARM_OWNER_PID,
 # SWARM_REGISTRY_DATA (default /var/lib/workflow-test/registry/data, the storage of the registry on
-# 127.0.0.1:5000). Must run as root. `ip netns exec` is not used: it remounts /sys, and dockerd then fails
+# 127.0.0.1:5000), SWARM_PRIVATE_REGISTRY_DIR (default /var/lib/workflow-test/private-registry: its data/ and
+# htpasswd). Must run as root. `ip netns exec` is not used: it remounts /sys, and dockerd then fails
 # with "Devices cgroup isn't mounted"; `nsenter --net` keeps the host's mounts.
 # Where the kernel has no IPVS (the test machines: no ip_vs), service VIPs and the ingress routing mesh do not
 # work: reach tasks by their addresses or `tasks.SERVICE` (DNS round robin), and publish ports in host mode.
@@ -30,6 +35,7 @@ set -euo pipefail
 run_dir=/run/workflow-swarm
 lib_dir=/var/lib/workflow-swarm
 registry_data="${SWARM_REGISTRY_DATA:-/var/lib/workflow-test/registry/data}"
+private_dir="${SWARM_PRIVATE_REGISTRY_DIR:-/var/lib/workflow-test/private-registry}"
 
 log() { printf '[swarm-nodes] %s\n' "$*" >&2; }
 
@@ -82,6 +88,7 @@ down() {
     for pid in $(ip netns pids "$node" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
   done
   kill_pidfile "$run_dir/$name/registry.pid" docker-registry
+  kill_pidfile "$run_dir/$name/private-registry.pid" docker-registry
   # mounts under the nodes' roots (overlay layers, network namespaces of their containers), deepest first
   { awk '{print $2}' /proc/mounts | grep -E "^($run_dir|$lib_dir)/$name(/|$)" || true; } | sort -r | while read -r mnt; do
     umount -l "$mnt" 2>/dev/null || true
@@ -125,6 +132,8 @@ free_subnet() {  # the third octet of a 10.213.X.0/24 no interface or route of t
 
 configure_node() {  # i: the node's containerd and dockerd configuration
   local i="$1" state="$run_dir/$name/n$1" data="$lib_dir/$name/n$1"
+  local insecure="\"$registry\""
+  [ -z "$private_registry" ] || insecure+=", \"$private_registry\""
   mkdir -p "$state/containerd" "$data"
   cat > "$state/containerd.toml" <<TOML
 version = 2
@@ -139,7 +148,7 @@ TOML
   cat > "$state/daemon.json" <<JSON
 {
   "registry-mirrors": ["http://$registry"],
-  "insecure-registries": ["$registry"]
+  "insecure-registries": [$insecure]
 }
 JSON
 }
@@ -230,10 +239,38 @@ YML
   setsid nsenter --net="/run/netns/$bridge_ns" docker-registry serve "$run_dir/$name/registry.yml" \
     >"$run_dir/$name/registry.log" 2>&1 </dev/null &
   echo $! > "$run_dir/$name/registry.pid"
+  private_registry=""
+  if [ -s "$private_dir/htpasswd" ] && [ -d "$private_dir/data" ]; then
+    private_registry="$net.254:5001"
+    cat > "$run_dir/$name/private-registry.yml" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $private_dir/data
+  maintenance:
+    readonly:
+      enabled: true
+    uploadpurging:
+      enabled: false
+http:
+  addr: $private_registry
+auth:
+  htpasswd:
+    realm: workflow-private
+    path: $private_dir/htpasswd
+YML
+    setsid nsenter --net="/run/netns/$bridge_ns" docker-registry serve "$run_dir/$name/private-registry.yml" \
+      >"$run_dir/$name/private-registry.log" 2>&1 </dev/null &
+    echo $! > "$run_dir/$name/private-registry.pid"
+  fi
 
   for i in $(seq 1 "$count"); do configure_node "$i"; start_node "$i" & pids+=($!); done
   for pid in "${pids[@]}"; do wait "$pid"; done
   curl -fsS -m 5 -o /dev/null "http://$registry/v2/" || { log "registry $registry does not answer"; false; }
+  if [ -n "$private_registry" ] \
+      && [ "$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://$private_registry/v2/")" != 401 ]; then
+    log "private registry $private_registry does not ask for credentials"; false
+  fi
 
   # heartbeats every 2 s (default 5 s): a dead node is seen as down in seconds
   node_docker 1 swarm init --advertise-addr "$net.1" --listen-addr "$net.1:2377" --dispatcher-heartbeat 2s \
@@ -254,7 +291,8 @@ YML
       printf 'SWARM_NODE%s_ADDR=%s.%s\nSWARM_NODE%s_HOSTNAME=%s-n%s\n' "$i" "$net" "$i" "$i" "$name" "$i"
       printf 'SWARM_NODE%s_NETNS=/run/netns/%s-n%s\n' "$i" "$name" "$i"
     done
-    printf 'SWARM_REGISTRY=%s\nSWARM_HOST_ADDR=%s.253\nSWARM_NETWORK=workflow-overlay\n' "$registry" "$net"
+    printf 'SWARM_REGISTRY=%s\nSWARM_PRIVATE_REGISTRY=%s\n' "$registry" "$private_registry"
+    printf 'SWARM_HOST_ADDR=%s.253\nSWARM_NETWORK=workflow-overlay\n' "$net"
   } > "$run_dir/$name/cluster.env"
   cat "$run_dir/$name/cluster.env"
   log "$name is up: $count nodes on $net.0/24"

@@ -33,7 +33,7 @@ from .models import utcnow
 from .scheduler.base import Container, EngineUnavailable, SchedulerError
 from .services import rollout
 from .services.probing import run_probe
-from .services.releases import current_state, pull_image
+from .services.releases import current_state, pull_image, registry_auth
 
 log = logging.getLogger("workflow.reconciler")
 
@@ -338,7 +338,8 @@ class Reconciler:
                 settings_row = await repo.latest_settings(session, app_id)
                 info = await pull_image(ctx, planning.image_of(build), config)
                 the_plan = planning.plan(app, release, build, config, info, missing,
-                                         settings_row.routable if settings_row else True, ctx.settings)
+                                         settings_row.routable if settings_row else True, ctx.settings,
+                                         registry_auth(ctx, config))
             # A replacement that does not come up is logged; the types that did keep their new containers.
             outcome = await rollout.converge(ctx, rollout.Target(
                 app_id, the_plan, desired=dict(app.structure or {}), running=[c for cs in alive.values() for c in cs],

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import BadRequest
 from ..models import App, Build, Config, Release
-from ..scheduler.base import ContainerSpec, ImageInfo, Resources
+from ..scheduler.base import ContainerSpec, ImageInfo, RegistryAuth, Resources
 from ..schemas import format_time
 from .configrules import MAX_DEPLOY_TIMEOUT, probe_error
 from .images import pinned
@@ -173,8 +173,9 @@ def command_for(proc_type: str, build: Build, image: ImageInfo | None) -> tuple[
 
 
 def plan(app: App, release: Release, build: Build, config: Config, image: ImageInfo | None,
-         structure: dict[str, int], routable: bool, settings) -> Plan:
-    """Checks everything that can be checked before a container starts (400 on failure)."""
+         structure: dict[str, int], routable: bool, settings, auth: RegistryAuth | None = None) -> Plan:
+    """Checks everything that can be checked before a container starts (400 on failure). `auth`: the app's
+    registry credentials, carried in each spec for the backend's own pulls."""
     runs_routable = any(structure.get(t, 0) > 0 for t in ROUTABLE_TYPES)
     port = release_port(config, image, routable and runs_routable)
     values = config.values or {}
@@ -189,7 +190,7 @@ def plan(app: App, release: Release, build: Build, config: Config, image: ImageI
             env=env_for(app, release, build, config, port), entrypoint=entrypoint, command=command,
             resources=resources_for(config, proc_type), stop_grace_seconds=int(grace),
             port=port if proc_type in ROUTABLE_TYPES and routable else None,
-            tags={k: str(v) for k, v in (config.tags or {}).items()},
+            tags={k: str(v) for k, v in (config.tags or {}).items()}, registry_auth=auth,
         )
     batches = _int_value(values, "DEIS_DEPLOY_BATCHES", None)
     timeout = float(_int_value(values, "DEIS_DEPLOY_TIMEOUT", settings.deploy_timeout))

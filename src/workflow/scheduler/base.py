@@ -116,6 +116,9 @@ class ContainerSpec:
     stop_grace_seconds: int = 30
     port: int | None = None  # recorded as the `deis.port` label
     tags: dict[str, str] = field(default_factory=dict)  # node labels it must run on (Swarm: placement)
+    # The app's registry credentials (`deis registry:set`), decrypted: for pulls the backend makes later (Swarm:
+    # the nodes' pulls). Kept out of repr and comparisons: a spec may be logged.
+    registry_auth: RegistryAuth | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

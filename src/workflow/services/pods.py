@@ -16,7 +16,7 @@ from ..scheduler.base import Container, EngineUnavailable, SchedulerError
 from ..schemas import PodOut
 from . import deploy, deploy_events, rollout
 from .deploy_events import QUIET, DeployEvents
-from .releases import current_state, pull_image, raise_unavailable
+from .releases import current_state, pull_image, raise_unavailable, registry_auth
 from .serial import app_work
 
 HIDDEN_STATES = ("down", "crashed")
@@ -83,7 +83,8 @@ async def scale(session: AsyncSession, ctx, app: App, user: User | None, body: d
         check_container_quota(ctx.settings, app.structure or {}, structure)
         info = await pull_image(ctx, planning.image_of(build), config)
         routable = app_settings.routable if app_settings else True
-        the_plan = planning.plan(app, release, build, config, info, structure, routable, ctx.settings)
+        the_plan = planning.plan(app, release, build, config, info, structure, routable, ctx.settings,
+                                 registry_auth(ctx, config))
         counts = " ".join(f"{t}={n}" for t, n in sorted(wanted.items()))
         async with deploy_events.recording(ctx, session, app.id, release.version, new_release=False) as events:
             events.planned(wanted)
@@ -150,7 +151,8 @@ async def restart(session: AsyncSession, ctx, app: App, proc_type: str | None, n
         for container in old:
             structure[container.proc_type] = structure.get(container.proc_type, 0) + 1
         app_settings = await _routable(session, app)
-        the_plan = planning.plan(app, release, build, config, info, structure, app_settings, ctx.settings)
+        the_plan = planning.plan(app, release, build, config, info, structure, app_settings, ctx.settings,
+                                 registry_auth(ctx, config))
         async with deploy_events.recording(ctx, session, app.id, release.version, new_release=False) as events:
             events.planned(structure)
             try:

@@ -129,7 +129,8 @@ async def deploy_release(session: AsyncSession, ctx, app: App, release: Release,
     app_settings = await repo.latest_settings(session, app.id)
     routable = app_settings.routable if app_settings else True
     try:
-        the_plan = planning.plan(app, release, build, config, image, structure, routable, ctx.settings)
+        the_plan = planning.plan(app, release, build, config, image, structure, routable, ctx.settings,
+                                 registry_auth(ctx, config))
         await deploy.roll_out(ctx, app.id, the_plan, events)
     except (DeployError, BadRequest, SchedulerError) as exc:
         reason = exc.detail if isinstance(exc, BadRequest) else str(exc)

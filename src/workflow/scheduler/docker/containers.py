@@ -116,7 +116,7 @@ class Containers(OwnContainers, Images):
             except DockerError as exc:
                 low = engine_message(exc).lower()
                 if attempt == 0 and exc.status == 404 and "no such image" in low:
-                    await self.pull(spec.image)
+                    await self.pull(spec.image, auth=spec.registry_auth)
                     continue
                 if attempt == 0 and exc.status == 404 and "network" in low:
                     self._network_ready = False

@@ -17,9 +17,10 @@ How Deis concepts map onto Swarm objects:
 
 Built on the Docker backend (`DockerScheduler`) for what the manager's own engine does: resolving, pulling
 and checking images, one-off `deis run` containers (on the manager, attached to the overlay).
-Task logs are read through the manager (`GET /tasks/{id}/logs`). Not yet on a swarm: exec (and so exec
-probes), CPU samples for the autoscaler, engine events (the reconciler's periodic pass replaces them),
-registry credentials for the nodes' pulls.
+Task logs are read through the manager (`GET /tasks/{id}/logs`). An app's registry credentials (`deis
+registry:set`, carried in `ContainerSpec.registry_auth`) go with the service's create/update as X-Registry-Auth:
+the manager hands them to the nodes' pulls. Not yet on a swarm: exec (and so exec probes), CPU samples for the
+autoscaler, engine events (the reconciler's periodic pass replaces them).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from aiodocker.utils import compose_auth_header
+
 from ...domain import naming
 from ..base import (
     ENDED,
@@ -119,11 +121,12 @@ class Services(DockerScheduler):
         """A task Swarm keeps (not one it shut down or replaced: those are history)."""
         return task.get("DesiredState") in ("new", "ready", "accepted", "running")
 
-    async def _update(self, service: dict[str, Any], spec: dict[str, Any], doing: str) -> None:
+    async def _update(self, service: dict[str, Any], spec: dict[str, Any], doing: str,
+                      headers: dict[str, str] | None = None) -> None:
         version = service["Version"]["Index"]
         await self._call(doing, lambda: self._docker._query_json(
             f"services/{service['ID']}/update", method="POST", params={"version": str(version)},
-            data=json.dumps(spec)))
+            data=json.dumps(spec), headers=headers))
 
     async def _set_replicas(self, replica_set: ReplicaSet, replicas: int) -> None:
         """Set the service's replica count; 0 removes the service. Retried when someone else updated it."""
@@ -174,7 +177,7 @@ class Services(DockerScheduler):
             previous = service["Spec"]["Mode"].get("Replicated", {}).get("Replicas", 0)
             body["Mode"] = {"Replicated": {"Replicas": max(previous, len(have) + missing)}}
             if service["Spec"].get("Labels", {}).get("deis.spec") != digest or previous < len(have) + missing:
-                await self._update(service, body, f"scaling service {name}")
+                await self._update(service, body, f"scaling service {name}", self._auth_header(spec))
             service_id = service["ID"]
         try:
             return await self._new_tasks(service_id, before, digest, missing, spec)
@@ -183,7 +186,11 @@ class Services(DockerScheduler):
             raise
 
     def _auth_header(self, spec: ContainerSpec) -> dict[str, str] | None:
-        return None  # registry credentials for the nodes' pulls: not carried by ContainerSpec yet
+        """X-Registry-Auth with the app's registry credentials: the manager keeps them with the service (in its
+        encrypted store, not in what `GET /services` shows) and hands them to the nodes' pulls of its tasks. An
+        update without the header keeps them (replica count changes send none)."""
+        config = self._auth_config(spec.image, spec.registry_auth)
+        return {"X-Registry-Auth": compose_auth_header(config)} if config else None
 
     async def _new_tasks(self, service_id: str, before: dict[str, Any], digest: str, count: int,
                          spec: ContainerSpec) -> list[Container]:
