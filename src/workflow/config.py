@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     router_control_port: int = Field(default=9090, ge=1, le=65535)
     router_token_file: Path | None = None
     router_api_url: str = "http://controller:8000"
+    # Seconds the router waits for an app instance to accept a connection before trying another: a task on a
+    # node that died stays silent (no RST), so this bounds what its death costs a request.
+    router_connect_timeout: float = Field(default=1.0, gt=0, le=60)
 
     # internal: where uvicorn listens for nginx
     api_socket: Path | None = None

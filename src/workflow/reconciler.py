@@ -3,7 +3,11 @@
 * adopt, at start-up: containers that already run keep running and serve again — a controller restart
   restarts nothing; containers no app or release owns are removed.
 * replace: a container of the serving release that died is removed and a new one started (engine
-  events trigger a pass for that app; a periodic pass catches anything missed). Containers run without a
+  events trigger a pass for that app; a periodic pass catches anything missed). A backend that replaces
+  instances itself (Swarm: `replaces_failed`) is left to do it: its starting instances are not dead, and the
+  replacements it made join the router once ready (the deploy path's readiness check).
+* route: an app whose route names an instance the scheduler no longer lists (its node died) or lacks a
+  routable one is synced (`RouteSync.stale`). Containers run without a
   restart policy, so an engine restart stops them all: while the engine is unavailable a whole pass is
   retried every second, and the apps serve again within seconds of its return.
 * image GC (`collect_images`, at most once a minute): the images the platform pulled (by digest) that no
@@ -42,6 +46,9 @@ DEAD = ("crashed", "down")
 # engine never ran (it went down in between): it will not start by itself, so it counts as dead.
 NOT_RUNNING = (*DEAD, "starting")
 ENGINE_RETRY_SECONDS = 1.0
+# How long a pass waits for a replacement the backend made to be ready (under the app's lock: a deploy
+# waits that long at most); one that is not is tried again by the next pass.
+ADMIT_SECONDS = 10.0
 IMAGE_GC_SECONDS = 60.0  # image GC runs after a full pass at most this often
 
 
@@ -197,6 +204,8 @@ class Reconciler:
                                 "was OOM-killed" if event.container_id in self._oom
                                 else f"crashed with exit code {event.exit_code}")
                         self.request(event.app)
+                    elif event.action == "changed" and event.proc_type != RUN_TYPE:  # a backend's own change
+                        self.request(event.app)
             except SchedulerError as exc:
                 log.warning("engine events interrupted: %s", exc.message)
             await asyncio.sleep(1.0)
@@ -242,8 +251,21 @@ class Reconciler:
                 await session.commit()
         return removed
 
+    @property
+    def _self_healing(self) -> bool:
+        """The backend replaces failed instances itself (Swarm)."""
+        return bool(getattr(self.ctx.scheduler, "replaces_failed", False))
+
     def _is_dead(self, c: Container) -> bool:
+        if self._self_healing and c.state == "starting":
+            return False  # the backend's own start (a replacement), not a start left undone
         return c.state in NOT_RUNNING or c.id in self._died
+
+    def _unadmitted(self, containers: list[Container]) -> list[Container]:
+        """Running instances the backend started itself that no readiness check has judged yet."""
+        if not self._self_healing or self.ctx.routes is None:
+            return []
+        return [c for c in containers if c.state == "up" and not self.ctx.route_state.is_ready(c.id)]
 
     async def _reconcile_all(self) -> None:
         containers = await self.ctx.scheduler.list()
@@ -263,7 +285,8 @@ class Reconciler:
             wanted = {t: n for t, n in (structure or {}).items() if n > 0}
             if version is None and not wanted:
                 continue
-            if any(self._is_dead(c) for c in mine) or alive != wanted:
+            if (any(self._is_dead(c) for c in mine) or alive != wanted or self._unadmitted(mine)
+                    or (self.ctx.routes is not None and self.ctx.routes.stale(app_id, mine))):
                 self.converge_soon(app_id)
 
     def converge_soon(self, app_id: str) -> None:
@@ -305,6 +328,22 @@ class Reconciler:
         async with lock:
             await self._converge(app_id)
 
+    async def _admit(self, app_id: str, config, containers: list[Container]) -> None:
+        """Into the router, the backend's replacements that pass the deploy path's readiness check (their
+        port accepts, their readiness probe passes) within ADMIT_SECONDS; the others wait for the next pass."""
+        if not containers:
+            return
+        checks = [rollout.wait_ready(self.ctx, c, ADMIT_SECONDS,
+                                     probe_for((config.healthcheck if config else None) or {}, c.proc_type,
+                                               "readinessProbe"))
+                  for c in containers]
+        results = await asyncio.gather(*checks, return_exceptions=True)
+        ready = [c for c, result in zip(containers, results, strict=True) if result is None]
+        for c, result in zip(containers, results, strict=True):
+            if result is not None:
+                log.info("%s: %s not ready yet: %s", app_id, c.name, result)
+        self.ctx.route_state.mark_ready(ready)
+
     async def _converge(self, app_id: str) -> None:
         ctx = self.ctx
         async with ctx.sessions() as session:
@@ -328,6 +367,9 @@ class Reconciler:
             # is recorded once the containers run). The newest go.
             surplus = [c for t, cs in alive.items() for c in cs[:max(len(cs) - (app.structure or {}).get(t, 0), 0)]]
             if not dead and not missing and not surplus:
+                await self._admit(app_id, config, self._unadmitted(containers))
+                if ctx.routes is not None and ctx.routes.stale(app_id, containers):
+                    await ctx.routes.sync(app_id)
                 return
             for c in dead:
                 what = c.exit_reason or ("was never started" if c.state == "starting" else self._died[c.id])

@@ -96,7 +96,7 @@ def make_router(settings: Settings, scheduler: Scheduler | None = None) -> Manag
     trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     return NginxRouter(data_dir=settings.data_dir, listen_port=settings.port, api_socket_path=settings.socket_path,
                        api_hosts=[f"deis.{settings.domain}"], tls_port=settings.tls_port, trusted_proxies=trusted,
-                       api_max_body_bytes=settings.max_body_bytes)
+                       api_max_body_bytes=settings.max_body_bytes, app_connect_timeout=settings.router_connect_timeout)
 
 
 async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:

@@ -1,8 +1,9 @@
 """A node dies under load: on the 3-node test swarm with the platform deployed from deploy/stack.yml, an app
 pinned (by `tags`) to nodes 2 and 3 serves a keep-alive load through the router on node 1 while node 3's
-engine is killed. Swarm reschedules the tasks on node 2, the controller drops the dead tasks from the route,
-and the requests that fail are counted (target 0: the router retries another upstream when a connect fails
-or times out). `deis ps` (the pods API) names each task's node."""
+engine is killed. Swarm reschedules the tasks on node 2, the controller drops the dead tasks from the route
+and admits the replacements, and the requests that fail are counted (target 0: the router retries another
+upstream when a connect fails or times out, after its short app connect timeout: a dead node's tasks stay
+silent). `deis ps` (the pods API) names each task's node."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ pytestmark = pytest.mark.swarm
 
 REPLICAS = 4
 CONNECTIONS = 4  # client connections to the router, each reused for the whole episode
-FAST = 1.0  # seconds: a request slower than this went to a dead upstream first (a connect timeout)
+CONNECT_TIMEOUT = 1.0  # the router's app connect timeout (Settings.router_connect_timeout, the default)
+FAST = 0.8 * CONNECT_TIMEOUT  # a request slower than this went to a dead task first
+# Two dead tasks tried before a live one (3 tries, 2 of 4 tasks on the dead node), and the answer.
+SLOWEST = 2 * CONNECT_TIMEOUT + 1.5
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +78,22 @@ def test_deis_ps_names_the_node_of_each_task(swarm, stack, pinned_app):
     assert sorted(p["node"] for p in listed) == swarm_view
 
 
+def containers_on(swarm, node: int, app: str) -> set[str]:
+    """The short ids (the hostnames) of the app's containers running on the node."""
+    out = swarm.docker(node, "ps", "-q", "--filter", f"label=deis.app={app}").stdout
+    return set(out.split())
+
+
 @dataclass
 class Load:
-    """Keep-alive clients looping GET / of the app through the router until stopped; every request's end
-    time, latency and outcome (a status code, or the exception's name)."""
+    """Keep-alive clients looping GET /cgi-bin/host (the answering container's hostname) of the app through
+    the router until stopped; every request's end time, latency and outcome (a status code, or the
+    exception's name), and the hostname that answered."""
 
     base: str
     app: str
     samples: list[tuple[float, float, str]] = field(default_factory=list)
+    hosts: list[tuple[float, str]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -89,11 +101,14 @@ class Load:
             while not self.stop.is_set():
                 began = time.monotonic()
                 try:
-                    outcome = str(client.get("/").status_code)
+                    response = client.get("/cgi-bin/host")
+                    outcome = str(response.status_code)
                 except httpx.HTTPError as exc:
                     outcome = type(exc).__name__
                 ended = time.monotonic()
                 self.samples.append((ended, ended - began, outcome))
+                if outcome == "200":
+                    self.hosts.append((ended, response.text.strip()))
 
     def since(self, t: float) -> list[tuple[float, float, str]]:
         return [s for s in list(self.samples) if s[0] >= t]
@@ -123,12 +138,15 @@ def test_a_node_dies_under_keep_alive_load(swarm, stack, pinned_app):
         moved = time.monotonic() - began
 
         def only_live_upstreams() -> bool:
-            """The last 3 s of requests were all answered without a connect timeout first (so the router no
-            longer picks a dead task), and the pods API lists the tasks on node 2, all up."""
+            """The last 3 s of requests were all answered without a connect timeout first (the router no
+            longer picks a dead task) by exactly the app's containers on node 2 (the replacements joined the
+            route), and the pods API lists the tasks on node 2, all up."""
             now = time.monotonic()
             recent = load.since(now - 3)
+            answered = {host for t, host in list(load.hosts) if t >= now - 3}
             listed = pods(stack, app)
-            return (now - began > 3 and len(recent) > 10 and all(lat < FAST for _, lat, _ in recent)
+            return (now - began > 3 and len(recent) > 20 and all(lat < FAST for _, lat, _ in recent)
+                    and answered == containers_on(swarm, 2, app) and len(answered) == REPLICAS
                     and len(listed) == REPLICAS and all(p["state"] == "up" and p["node"] == swarm.hostname(2)
                                                         for p in listed))
         wait_for(only_live_upstreams, 120, "the router serving the live tasks only")
@@ -152,4 +170,5 @@ def test_a_node_dies_under_keep_alive_load(swarm, stack, pinned_app):
           f"(max {max(lat for _, lat, _ in during):.2f} s); node down after {down:.1f} s, tasks rescheduled "
           f"after {moved:.1f} s, router on live tasks only from {served:.1f} s")
     assert not failed, kinds
+    assert max(lat for _, lat, _ in during) < SLOWEST
     wait_for(lambda: swarm.node_status().get(swarm.hostname(3)) == "Ready", 120, "node 3 back")

@@ -40,7 +40,7 @@ def build(settings: Settings) -> NginxRouter:
         api_hosts=[f"deis.{settings.domain}"], tls_port=settings.tls_port, trusted_proxies=trusted,
         api_max_body_bytes=settings.max_body_bytes, control_port=settings.router_control_port,
         control_token_file=settings.router_token_file.resolve(), api_url=settings.router_api_url,
-        resolver=nameserver())
+        resolver=nameserver(), app_connect_timeout=settings.router_connect_timeout)
 
 
 async def serve(settings: Settings) -> None:

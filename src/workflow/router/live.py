@@ -34,7 +34,7 @@ from workflow.router.entries import (
     route_key,
     screen,
 )
-from workflow.router.nginx_config import render
+from workflow.router.nginx_config import APP_CONNECT_TIMEOUT_S, render
 from workflow.router.supervisor import NginxMaster
 from workflow.router.table import AppRoute, InvalidRoute, RouterError, RouteTable
 
@@ -313,6 +313,7 @@ class NginxRouter(LiveRoutes):
         control_token_file: str | os.PathLike[str] | None = None,
         api_url: str | None = None,
         resolver: str | None = None,
+        app_connect_timeout: float = APP_CONNECT_TIMEOUT_S,
     ):
         """`control_port` and `control_token_file`: the control endpoint on TCP too, with that token (a router
         instance the controller drives from another container); `api_url` and `resolver`: the API hosts go
@@ -339,6 +340,7 @@ class NginxRouter(LiveRoutes):
             "control_token_file": control_token_file,
             "api_url": api_url,
             "resolver": resolver,
+            "app_connect_timeout": app_connect_timeout,
         }
         self._master = NginxMaster(
             prefix=self.prefix, config_path=self.config_path, ready=self._ready, on_restart=self._rewrite_all,

@@ -38,6 +38,10 @@ MODULES_DIR = "/usr/lib/nginx/modules"
 API_READ_TIMEOUT_S = 1200
 APP_READ_TIMEOUT_S = 1200
 CONNECT_TIMEOUT_S = 5
+# App instances are on the platform's own network, where a connect takes well under a millisecond: one that
+# takes a second is to a task whose node died (its address stays silent, no RST), and the request moves on to
+# another instance (`proxy_next_upstream timeout`). Settings.router_connect_timeout.
+APP_CONNECT_TIMEOUT_S = 1.0
 WORKER_CONNECTIONS = 4096
 # Workers only stop on a stop or restart of the platform (route changes never reload): let requests in flight
 # finish, up to the longest API request.
@@ -81,8 +85,9 @@ def _listen(conf: _Conf, port: int, ipv6: bool, extra: str = "") -> None:
         conf.line(f"listen [::]:{port}{suffix};")
 
 
-def _app_location(conf: _Conf, plain: bool) -> None:
+def _app_location(conf: _Conf, plain: bool, connect_timeout: float) -> None:
     conf.open("location /")
+    conf.line(f"proxy_connect_timeout {max(int(connect_timeout * 1000), 1)}ms;")
     conf.line(f"access_by_lua_block {{ workflow_router.access({'true' if plain else 'false'}) }}")
     conf.line("proxy_pass http://workflow_apps;")
     conf.line("log_by_lua_block { workflow_router.log() }")
@@ -110,6 +115,7 @@ def render(
     control_token_file: str | os.PathLike[str] | None = None,
     api_url: str | None = None,
     resolver: str | None = None,
+    app_connect_timeout: float = APP_CONNECT_TIMEOUT_S,
 ) -> str:
     """The complete nginx.conf; raises `InvalidRoute` for a value unsafe to write.
 
@@ -118,7 +124,8 @@ def render(
     root). `tls_port=None` serves no TLS at all; otherwise `fallback_cert` (cert, key) satisfies nginx's
     demand for a certificate on an ssl listener (the Lua certificate phase refuses names it does not know).
     `api_max_body_bytes` bounds request bodies on the API hosts (413 in the Deis error shape, before the
-    controller reads anything).
+    controller reads anything). `app_connect_timeout` (seconds) bounds a connect to an app instance, after
+    which the request goes to another one.
     """
     prefix = Path(prefix_dir)
     names = api_names(list(api_hosts))
@@ -260,7 +267,7 @@ def render(
     conf.open("server")
     _listen(conf, listen_port, ipv6, "default_server")
     conf.line("server_name _;")
-    _app_location(conf, plain=True)
+    _app_location(conf, plain=True, connect_timeout=app_connect_timeout)
     conf.close()
     conf.line()
 
@@ -299,7 +306,7 @@ def render(
         conf.line(f"ssl_certificate {_path('fallback certificate', cert)};")
         conf.line(f"ssl_certificate_key {_path('fallback key', key)};")
         conf.line("ssl_certificate_by_lua_block { workflow_router.certificate() }")
-        _app_location(conf, plain=False)
+        _app_location(conf, plain=False, connect_timeout=app_connect_timeout)
         conf.close()
 
     conf.line()

@@ -49,6 +49,9 @@ class RouteSync:
         # The certificate files each app's route names (app id → paths), known once a whole table was built:
         # a per-app sync deletes the files its app stopped naming that no other app names.
         self._cert_paths: dict[str, set[str]] | None = None
+        # The instances each app's route was last built with (app id → their ids): the reconciler compares
+        # them with what the scheduler shows, and syncs the app when a routed one is gone (its node died).
+        self.routed: dict[str, frozenset[str]] = {}
 
     @property
     def cert_dir(self) -> Path:
@@ -94,8 +97,9 @@ class RouteSync:
                 files = await self._files(certs[d.certificate_id])
                 if files is not None:
                     certificates[host] = files
-        upstreams = [f"{c.address}:{c.port}" for c in self.ctx.route_state.routable(containers, app_id)
-                     if c.address]
+        routable = [c for c in self.ctx.route_state.routable(containers, app_id) if c.address]
+        self.routed[app_id] = frozenset(c.id for c in routable)
+        upstreams = [f"{c.address}:{c.port}" for c in routable]
         return AppRoute(
             app=app_id, hosts=hosts, upstreams=upstreams,
             maintenance=bool(settings and settings.maintenance),
@@ -105,12 +109,21 @@ class RouteSync:
             certificates=certificates,
         ), conflict
 
+    def stale(self, app_id: str, containers: list[Container]) -> bool:
+        """Whether the app's route, once built, names other instances than `containers` (the scheduler's
+        listing of the app) give it now: a routed one is gone (its node died) or another became routable."""
+        if self.router is None or app_id not in self.routed:
+            return False
+        now = frozenset(c.id for c in self.ctx.route_state.routable(containers, app_id) if c.address)
+        return now != self.routed[app_id]
+
     async def _app_route(self, app_id: str) -> tuple[AppRoute | None, str | None]:
         """One app's route read from the database and the engine (None: the app is gone)."""
         domain = self.ctx.settings.domain
         async with self.ctx.sessions() as session:
             if not await repo.app_exists(session, app_id):
                 self._remember_rows(app_id, None)
+                self.routed.pop(app_id, None)
                 observe_containers([], app=app_id)
                 return None, None
             settings = await repo.latest_settings(session, app_id)

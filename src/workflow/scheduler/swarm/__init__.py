@@ -19,21 +19,34 @@ Built on the Docker backend (`DockerScheduler`) for what the manager's own engin
 and checking images, one-off `deis run` containers (on the manager, attached to the overlay).
 Task logs are read through the manager (`GET /tasks/{id}/logs`). An app's registry credentials (`deis
 registry:set`, carried in `ContainerSpec.registry_auth`) go with the service's create/update as X-Registry-Auth:
-the manager hands them to the nodes' pulls. Not yet on a swarm: exec (and so exec probes), CPU samples for the
-autoscaler, engine events (the reconciler's periodic pass replaces them).
+the manager hands them to the nodes' pulls. Engine events are the manager's own containers only, so `events`
+watches the task listing instead (every `WATCH_SECONDS`): a task that Swarm stopped wanting (its node died, it
+failed and was replaced) or that changed state is reported as a `changed` event of its app, which the
+reconciler converges (the route drops tasks that are gone and takes the ready replacements) within about a
+second rather than at its next periodic pass. Not yet on a swarm: exec (and so exec probes), CPU samples for
+the autoscaler.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ...domain.autoscale import CpuSample
 from ..base import Container, EngineEvent, SchedulerError
 from .services import NoMatchingNodes, Services
 
 __all__ = ["NoMatchingNodes", "SwarmScheduler"]
+
+#: How often `events` lists the tasks: a dead node's tasks leave the route about this long after Swarm
+#: stopped wanting them (its heartbeat period decides when that is).
+WATCH_SECONDS = 1.0
+
+
+def _event(c: Container) -> EngineEvent:
+    return EngineEvent(action="changed", container_id=c.id, app=c.app, proc_type=c.proc_type, version=c.version,
+                       name=c.name, exit_code=c.exit_code, time=datetime.now(UTC))
 
 
 class SwarmScheduler(Services):
@@ -53,11 +66,27 @@ class SwarmScheduler(Services):
     async def exec_output(self, container: Container, command: list[str], timeout: float) -> tuple[int, str]:
         raise SchedulerError("exec in a task is not supported on Swarm yet")
 
+    #: Swarm's orchestrator replaces a task that failed or whose node died: the reconciler leaves starting
+    #: tasks to it (they are not dead) and admits the replacements it made into the router once ready.
+    replaces_failed = True
+
     async def events(self) -> AsyncIterator[EngineEvent]:
-        """None yet: the manager's engine reports only its own containers; the reconciler's periodic pass
-        sees the tasks."""
-        await asyncio.Event().wait()
-        yield  # pragma: no cover
+        """`changed` events of the apps whose tasks changed (appeared, stopped being wanted, changed state or
+        address) since the previous look; raises SchedulerError when the manager cannot be listed (the
+        consumer looks at everything again)."""
+        previous: dict[str, Container] | None = None
+        while True:
+            current = {c.id: c for c in await self.list()}
+            if previous is not None:
+                for cid, c in current.items():
+                    before = previous.get(cid)
+                    if before is None or (before.state, before.address, before.node) != (c.state, c.address, c.node):
+                        yield _event(c)
+                for cid, c in previous.items():
+                    if cid not in current:
+                        yield _event(c)
+            previous = current
+            await asyncio.sleep(WATCH_SECONDS)
 
     async def cpu_usage(self, containers: list[Container], concurrency: int = 8) -> dict[str, CpuSample]:
         return {}
