@@ -16,6 +16,10 @@ import httpx
 from ..scheduler.base import Container, SchedulerError
 from .deploy_events import PROBE_EVERY, QUIET, DeployEvents
 
+#: Seconds before a deploy's failed readiness attempt is retried the first time; doubled at each further
+#: failure, up to the probe's period.
+FIRST_RETRY = 0.05
+
 
 async def run_probe(ctx, container: Container, probe: dict[str, Any], client: httpx.AsyncClient) -> bool:
     return (await probe_once(ctx, container, probe, client))[0]
@@ -56,12 +60,18 @@ async def wait_probe(ctx, container: Container, probe: dict[str, Any], deadline:
                      events: DeployEvents = QUIET) -> bool:
     """Until the probe passes `successThreshold` times in a row (after its initial delay), or the deadline.
 
+    The first attempt comes as soon as the initial delay has passed; a failed one is retried after
+    FIRST_RETRY, then twice as long each time up to the period: an app that answers a moment after it
+    accepts connections is not held back a whole period (it was: ≥ 1 s per failed attempt). Successes towards
+    `successThreshold` keep the period between them.
+
     `events` hear the attempts, bounded whatever the timeout: the first, every change of outcome (refused →
     HTTP 503 → HTTP 200), at most one "still" every PROBE_EVERY seconds, and the one that passes."""
     await asyncio.sleep(max(0.0, float(probe["initialDelaySeconds"])
                             - (time.monotonic() - started_monotonic(container))))
     successes = 0
     period = min(float(probe["periodSeconds"]), 1.0)  # during a deploy, look more often than the period
+    retry = FIRST_RETRY
     attempt, said, said_at = 0, "", 0.0
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
@@ -78,7 +88,11 @@ async def wait_probe(ctx, container: Container, probe: dict[str, Any], deadline:
             if detail != said or (not ok and now - said_at >= PROBE_EVERY):
                 events.probe(container.name, attempt, "ok" if ok else "failed", detail, status)
                 said, said_at = detail, now
-            await asyncio.sleep(period)
+            if ok:
+                await asyncio.sleep(period)
+            else:
+                await asyncio.sleep(min(retry, period))
+                retry *= 2
     return False
 
 
