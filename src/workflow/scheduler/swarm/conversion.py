@@ -108,7 +108,9 @@ def to_container(task: dict[str, Any], network_id: str, nodes: dict[str, str]) -
     status = task.get("Status") or {}
     state = deis_state(task)
     address = None
-    for attachment in task.get("NetworksAttachments") or []:
+    # Swarm allocates the address before the task's container exists; until it runs, a connection there waits
+    # for a neighbour that never answers (the readiness check's 1 s timeout, each attempt), so none is given.
+    for attachment in task.get("NetworksAttachments") or [] if status.get("State") == "running" else []:
         if (attachment.get("Network") or {}).get("ID") == network_id and attachment.get("Addresses"):
             address = attachment["Addresses"][0].partition("/")[0]
     exit_code = (status.get("ContainerStatus") or {}).get("ExitCode") if state in ("crashed", "down") else None
