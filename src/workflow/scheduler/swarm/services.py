@@ -27,6 +27,8 @@ from .conversion import deis_state, service_name, service_spec, spec_digest, to_
 
 #: How often a wait for Swarm's orchestrator looks again.
 POLL = 0.2
+#: How long node hostnames (node id → hostname, for the tasks' `node`) are reused without listing the nodes.
+NODE_NAMES_TTL = 10.0
 
 
 class NoMatchingNodes(SchedulerError):
@@ -37,6 +39,7 @@ class Services(DockerScheduler):
     """The service-level half of `SwarmScheduler` (see the package docstring)."""
 
     _network_id: str = ""
+    _node_names: tuple[float, dict[str, str]] = (0.0, {})  # (listed at, node id → hostname)
 
     async def ensure_network(self) -> None:
         """The platform's attachable overlay network: created (labelled heritage=deis) when missing; a
@@ -111,9 +114,20 @@ class Services(DockerScheduler):
         return await self._call("listing tasks", lambda: self._docker._query_json(
             "tasks", params={"filters": filters})) or []
 
+    async def _hostnames(self, tasks: list[dict[str, Any]]) -> dict[str, str]:
+        """Node id → hostname for the tasks' nodes: listed again when a task is on a node not seen yet or the
+        last listing is NODE_NAMES_TTL old, not on every look (a deploy's readiness checks look at each task
+        every ≤ 0.1 s, and each listing costs the manager)."""
+        listed, names = self._node_names
+        node_ids = {t["NodeID"] for t in tasks if t.get("NodeID")}
+        if time.monotonic() - listed > NODE_NAMES_TTL or not node_ids <= names.keys():
+            names = {n["ID"]: (n.get("Description") or {}).get("Hostname", n["ID"]) for n in await self._nodes()}
+            self._node_names = (time.monotonic(), names)
+        return names
+
     async def _to_containers(self, tasks: list[dict[str, Any]]) -> list[Container]:
         await self.ensure_network()
-        nodes = {n["ID"]: (n.get("Description") or {}).get("Hostname", n["ID"]) for n in await self._nodes()}
+        nodes = await self._hostnames(tasks)
         return [c for c in (to_container(t, self._network_id, nodes) for t in tasks) if c is not None]
 
     @staticmethod
