@@ -210,9 +210,15 @@ def render(
     for proxy in proxies:
         conf.line(f"{proxy} 1;")
     conf.close()
-    conf.open('map "$workflow_from_proxy:$http_x_forwarded_proto" $workflow_forwarded_proto')
+    # Exact (case-insensitive) map keys instead of a regex: hash lookups, no PCRE run per request.
+    conf.open("map $http_x_forwarded_proto $workflow_proxy_proto")
     conf.line("default $scheme;")
-    conf.line('"~^1:(?<proto>https?)$" $proto;')
+    conf.line("http http;")
+    conf.line("https https;")
+    conf.close()
+    conf.open("map $workflow_from_proxy $workflow_forwarded_proto")
+    conf.line("default $scheme;")
+    conf.line("1 $workflow_proxy_proto;")
     conf.close()
     conf.open("map $http_host $workflow_host")
     conf.line('"" $host;')

@@ -8,8 +8,10 @@
 --                    "seq" → the last report asked for; "w:<worker id>" → that worker's report (JSON: the
 --                    seq it answers and its requests in flight per "ip:port")
 -- Every shared-dict operation takes the zone's lock, so a request does one: it reads "g" and, while it is
--- unchanged, finds its host's answer in this worker's cache. Counters and requests in flight are kept per
--- worker; the counters are added to the shared dict every FLUSH s, and both on demand: the control endpoint
+-- unchanged, finds its host's answer in this worker's cache. The request path is measured (bench/router.py,
+-- RESULTS.md): a request allocates one table (ngx.ctx, which carries the app and the picked upstream from
+-- access to balancer to log); retries keep no set of tried peers (they go round from the first pick), and the
+-- latency bucket is a plain loop. Counters and requests in flight are kept per worker; the counters are added to the shared dict every FLUSH s, and both on demand: the control endpoint
 -- bumps "seq" and waits until every worker has reported at that seq (its TICK timer sees it).
 local balancer = require "ngx.balancer"
 local ssl = require "ngx.ssl"
@@ -20,11 +22,14 @@ local bit = require "bit"
 local routes = ngx.shared.workflow_routes
 local stats = ngx.shared.workflow_stats
 local byte, floor, min = string.byte, math.floor, math.min
+local now, start_time = ngx.now, ngx.req.start_time
+local set_current_peer, set_more_tries = balancer.set_current_peer, balancer.set_more_tries
 
 local _M = {}
 
 -- Upper bounds (ms) of the latency histogram's buckets; the last one is open.
 _M.buckets = { 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 }
+local buckets, NBUCKETS = _M.buckets, #_M.buckets
 
 local MAINTENANCE_PAGE = "<!DOCTYPE html><html><head><title>Maintenance</title></head><body>"
     .. "<h1>Down for maintenance</h1><p>This app is in maintenance mode. Please try again later.</p>"
@@ -35,7 +40,8 @@ local https_suffix = ""
 local decoded = {}                  -- app → { version, route }: this worker's decoded copy of the live route
 local parsed_certs = lrucache.new(512)  -- content hash → { chain, key } (parsed once per worker)
 local turn = {}                     -- app → round-robin position (per worker)
-local hosts = lrucache.new(4096)    -- host → { gen, app, name, route }: valid while "g" is gen
+local hosts, hosts_gen, hosts_n = {}, nil, 0  -- host → { app, name, route }, all read while "g" was hosts_gen
+local MAX_HOSTS = 4096              -- then the cache starts over (any host name can be sent to the router)
 local inflight = {}                 -- "ip:port" → this worker's requests in flight there
 local counts = {}                   -- app → { r, t, s = { class → n }, l = { bucket → n } } since the last flush
 local TICK, FLUSH = 0.01, 1.0
@@ -93,15 +99,18 @@ end
 _M.find_app, _M.current = find_app, current
 
 -- What a host name routes to in this worker's cache: { app, name, route } (fields nil when unknown).
--- A write changes the routes first and bumps "g" last, so an entry tagged with the generation read before
--- it was computed is never newer-tagged than what it holds.
+-- A write changes the routes first and bumps "g" last, so an entry computed after "g" was read is never older
+-- than that generation; a new generation empties the cache.
 local function lookup(host)
     local gen = routes:get("g") or 0
-    local hit = hosts:get(host)
-    if hit and hit.gen == gen then return hit end
+    if gen ~= hosts_gen or hosts_n >= MAX_HOSTS then
+        hosts, hosts_gen, hosts_n = {}, gen, 0
+    end
+    local hit = hosts[host]
+    if hit then return hit end
     local app, name = find_app(host)
-    hit = { gen = gen, app = app, name = name, route = app and current(app) or nil }
-    hosts:set(host, hit)
+    hit = { app = app, name = name, route = app and current(app) or nil }
+    hosts[host], hosts_n = hit, hosts_n + 1
     return hit
 end
 
@@ -135,9 +144,8 @@ local function answer(status, content_type, body)
 end
 
 -- Counts a request in flight to an upstream (in this worker) until the log phase or a retry takes it back.
-local function hold(ctx, i)
-    local up = ctx.route.upstreams[i]
-    ctx.index, ctx.current = i, up
+local function hold(ctx, up)
+    ctx.current = up
     inflight[up[3]] = (inflight[up[3]] or 0) + 1
 end
 
@@ -159,8 +167,8 @@ function _M.access(plain)
     local hit = lookup(host)
     local app, route = hit.app, hit.route
     if not app then return ngx.exit(ngx.HTTP_NOT_FOUND) end
-    local ctx = { app = app, route = route }
-    ngx.ctx.workflow = ctx
+    local ctx = ngx.ctx
+    ctx.app = app  -- counted in the log phase, whatever the answer
     if not route or not route.hostset[hit.name] then return ngx.exit(ngx.HTTP_NOT_FOUND) end
     if route.nets[1] and not allowed(route.nets, ngx.var.binary_remote_addr) then
         return ngx.exit(ngx.HTTP_FORBIDDEN)
@@ -173,29 +181,25 @@ function _M.access(plain)
     if not upstreams[1] then return answer(503, "text/plain", NO_CONTAINERS) end
     local i = ((turn[app] or 0) % #upstreams) + 1
     turn[app] = i
-    hold(ctx, i)
+    ctx.upstreams, ctx.first, ctx.tries = upstreams, i, 0
+    hold(ctx, upstreams[i])
 end
 
--- balancer phase: the upstream picked in access; on a retry (connect error or timeout) the next one not tried.
+-- balancer phase: the upstream picked in access; on a retry (connect error or timeout) the next one round from
+-- it, each tried once (set_more_tries allows at most one fewer retries than there are upstreams).
 function _M.balance()
-    local ctx = ngx.ctx.workflow
-    local upstreams = ctx.route.upstreams
-    if ctx.tried then
-        release(ctx)
-        for step = 1, #upstreams - 1 do
-            local i = ((ctx.index + step - 1) % #upstreams) + 1
-            if not ctx.tried[i] then
-                hold(ctx, i)
-                break
-            end
-        end
-        if not ctx.current then return ngx.exit(ngx.ERROR) end
+    local ctx = ngx.ctx
+    local upstreams, tries = ctx.upstreams, ctx.tries
+    local n = #upstreams
+    if tries == 0 then
+        if n > 1 then set_more_tries(min(n, 3) - 1) end
     else
-        ctx.tried = {}
-        if #upstreams > 1 then balancer.set_more_tries(min(#upstreams, 3) - 1) end
+        release(ctx)
+        if tries >= n then return ngx.exit(ngx.ERROR) end
+        hold(ctx, upstreams[(ctx.first + tries - 1) % n + 1])
     end
-    ctx.tried[ctx.index] = true
-    local ok, err = balancer.set_current_peer(ctx.current[1], ctx.current[2])
+    ctx.tries = tries + 1
+    local ok, err = set_current_peer(ctx.current[1], ctx.current[2])
     if not ok then
         ngx.log(ngx.ERR, "upstream ", ctx.current[3], ": ", err)
         return ngx.exit(ngx.ERROR)
@@ -204,19 +208,20 @@ end
 
 -- log phase: the request is done; give back its in-flight count and count it for its app (in this worker).
 function _M.log()
-    local ctx = ngx.ctx.workflow
-    if not ctx then return end
+    local ctx = ngx.ctx
+    local app = ctx.app
+    if not app then return end
     release(ctx)
-    local c = counts[ctx.app]
+    local c = counts[app]
     if not c then
         c = { r = 0, t = 0, s = {}, l = {} }
-        counts[ctx.app] = c
+        counts[app] = c
     end
     local class = floor(ngx.status / 100)
-    local ms = (ngx.now() - ngx.req.start_time()) * 1000  -- $request_time, without a variable lookup
-    local bucket = #_M.buckets + 1
-    for i, bound in ipairs(_M.buckets) do
-        if ms <= bound then bucket = i break end
+    local ms = (now() - start_time()) * 1000  -- $request_time, without a variable lookup
+    local bucket = NBUCKETS + 1
+    for i = 1, NBUCKETS do
+        if ms <= buckets[i] then bucket = i break end
     end
     c.r, c.t = c.r + 1, c.t + ms
     c.s[class] = (c.s[class] or 0) + 1
