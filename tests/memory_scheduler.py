@@ -91,7 +91,10 @@ class MemoryScheduler(OwnContainers):
             container = Container(
                 id=uuid.uuid4().hex, name=pod_name(spec.app, spec.proc_type, spec.version), app=spec.app,
                 proc_type=spec.proc_type, version=spec.version, state="crashed" if crash else "up",
-                started=datetime.now(UTC), address=address, exit_code=int(crash) if crash else None, port=spec.port)
+                started=datetime.now(UTC), address=address, port=spec.port,
+                # CRASH=<code>: the process exited; CRASH=<text>: it never ran, the backend says why
+                exit_code=int(crash) if crash and crash.isdigit() else None,
+                error=crash if crash and not crash.isdigit() else None)
             if spec.port is not None and not crash:
                 self._servers[container.id] = await asyncio.start_server(_answer, address, spec.port)
             self.containers[container.id] = container

@@ -85,6 +85,14 @@ async def test_a_failed_deploy_removes_its_new_instances_and_changes_no_route(ct
     assert ctx.route_state.serving(APP) == 1 and len(ctx.routes.synced) == syncs
 
 
+async def test_an_instance_that_never_ran_fails_the_deploy_with_the_backends_reason(ctx):
+    """A swarm task rejected on its node (its image could not be pulled there) has no exit code: the deploy
+    says why it could not start, not 'exited with code None'."""
+    with pytest.raises(rollout.DeployError, match="could not start: No such image: reg:5001/web@sha256:1"):
+        await deploy(ctx, 1, {"web": 1}, crash="No such image: reg:5001/web@sha256:1")
+    assert await ctx.scheduler.list(app=APP) == []
+
+
 async def test_scale_starts_the_missing_and_retires_the_newest_surplus(ctx):
     await deploy(ctx, 1, {"web": 1})
     up = await rollout.converge(ctx, rollout.Target(APP, plan(1, {"web": 3}), desired={"web": 3},

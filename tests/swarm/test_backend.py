@@ -92,3 +92,17 @@ async def test_a_tasks_logs_are_read_through_the_manager_whatever_its_node(swarm
             assert time.monotonic() < deadline, await swarm_scheduler.logs(task, 10)
             await asyncio.sleep(0.5)
     assert len({c.node for c in await swarm_scheduler.list(app=app)}) >= 2
+
+
+async def test_a_task_that_never_ran_has_no_exit_code_and_says_why(swarm, swarm_scheduler, app):
+    """Its node could not pull the image: Swarm rejects the task; its Status.Err is the reason (a deploy says
+    '… could not start: No such image …'), not an exit code 0 no process returned."""
+    image = f"{swarm.registry}/test/missing-{uuid.uuid4().hex[:8]}:1"
+    made = await swarm_scheduler.scale(ContainerSpec(app=app, proc_type="web", version=1, image=image, env={},
+                                                     port=8080), 1)
+    deadline = time.monotonic() + 60
+    while (task := await swarm_scheduler.get(made[0].id)).state not in ("crashed", "down"):
+        assert time.monotonic() < deadline, task
+        await asyncio.sleep(0.5)
+    assert task.state == "crashed" and task.exit_code is None, task
+    assert "No such image" in (task.error or "") and task.exit_reason == task.error, task

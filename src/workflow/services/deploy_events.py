@@ -134,7 +134,8 @@ class DeployEvents:
                   count=len(names), seconds=round(seconds, 3))
 
     def crashed(self, name: str, exit_code: Any, tail: str, oom: bool) -> None:
-        what = "was killed for lack of memory (OOM)" if oom else f"exited with code {exit_code}"
+        what = ("was killed for lack of memory (OOM)" if oom else "could not start" if exit_code is None
+                else f"exited with code {exit_code}")
         self._add("crash", f"{name} {what}" + (f": {tail}" if tail else ""), level="ERROR", container=name,
                   exit_code=exit_code, oom_killed=oom, tail=tail)
 

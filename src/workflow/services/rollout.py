@@ -207,6 +207,10 @@ async def wait_ready(ctx, container: Container, timeout: float, probe: dict | No
     attempt = 0
     while True:
         current = await scheduler.get(container.id)
+        if current is not None and current.state in ENDED and current.exit_code is None and current.error:
+            # it never ran (a swarm node could not pull the image, ...): the backend's reason
+            events.crashed(container.name, None, current.error, False)
+            raise DeployError(f"container {container.name} could not start: {current.error}")
         if current is None or current.state in ("crashed", "down"):
             code = current.exit_code if current else "unknown"
             tail = await _tail(scheduler, current or container)

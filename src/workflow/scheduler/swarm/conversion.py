@@ -113,7 +113,9 @@ def to_container(task: dict[str, Any], network_id: str, nodes: dict[str, str]) -
     for attachment in task.get("NetworksAttachments") or [] if status.get("State") == "running" else []:
         if (attachment.get("Network") or {}).get("ID") == network_id and attachment.get("Addresses"):
             address = attachment["Addresses"][0].partition("/")[0]
-    exit_code = (status.get("ContainerStatus") or {}).get("ExitCode") if state in ("crashed", "down") else None
+    # a rejected task never ran (its node could not pull the image, ...): no exit code, Status.Err says why
+    exit_code = ((status.get("ContainerStatus") or {}).get("ExitCode")
+                 if state in ("crashed", "down") and status.get("State") != "rejected" else None)
     started = parse_time(status.get("Timestamp")) if status.get("State") == "running" else None
     return Container(
         id=task["ID"],
