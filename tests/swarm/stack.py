@@ -76,3 +76,17 @@ def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]
             services = swarm.docker(1, "service", "ls", "-q", "--filter", f"label=deis.app={app}").stdout.split()
             if services:
                 swarm.docker(1, "service", "rm", *services, check=False)
+        # `stack rm` returns before the tasks stop: the next stack of the session would find this one's
+        # controller still answering on the same host-mode port (its database, its users).
+        wait_for(lambda: not stack_containers(swarm, name), 120, f"stack {name}'s containers gone")
+
+
+def stack_containers(swarm, name: str) -> list[str]:
+    """The stack's running containers on the nodes that answer (a killed node's are gone with it)."""
+    found = []
+    for node in range(1, swarm.size + 1):
+        listed = swarm.docker(node, "ps", "-q", "--filter", f"label=com.docker.stack.namespace={name}",
+                              check=False, timeout=30)
+        if listed.returncode == 0:
+            found += listed.stdout.split()
+    return found
