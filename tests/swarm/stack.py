@@ -1,11 +1,14 @@
 """The platform deployed on the test swarm from deploy/stack.yml, for the tests that need it whole: a context
-manager that deploys a stack of its own, waits for the controller, registers a user, and removes the stack and
-the apps' services after the test."""
+manager that deploys a stack of its own (the controller, a router on every node, PostgreSQL), waits for the
+controller through node 1's router, registers a user, and removes the stack and the apps' services after the
+test."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +21,7 @@ from tests.swarm.helpers import wait_for
 
 STACK_FILE = ROOT / "deploy" / "stack.yml"
 HTTP_PORT = 8000
+HTTPS_PORT = 8443
 
 
 @dataclass
@@ -30,6 +34,8 @@ class Stack:
     api: httpx.Client
     auth: dict[str, str]
     apps: list[str]
+    bases: list[str]  # the router on each node, http://ADDR:PORT (node 1's is `base`)
+    router_token: str  # the routers' control token (the stack's secret)
 
     def create_app(self) -> str:
         app = f"t{uuid.uuid4().hex[:8]}"
@@ -55,13 +61,21 @@ def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]
     """`docker stack deploy -c deploy/stack.yml` on node 1 with the images pushed for the nodes; extra
     environment for the stack file in `env`."""
     name = f"wf{uuid.uuid4().hex[:6]}"
+    router_token = secrets.token_hex(24)
+    with tempfile.NamedTemporaryFile("w", prefix="router-token-", delete=False) as token_file:
+        token_file.write(router_token)  # read by `docker stack deploy` into the stack's secret
     environ = {**os.environ, **images, "WORKFLOW_DOCKER_SOCKET": swarm.host(1).removeprefix("unix://"),
                "WORKFLOW_SWARM_NETWORK": swarm.network, "WORKFLOW_HTTP_PORT": str(HTTP_PORT),
-               "WORKFLOW_REGISTRATION_MODE": "enabled", **env}
-    deploy = subprocess.run(["docker", "-H", swarm.host(1), "stack", "deploy", "-c", str(STACK_FILE), name],
-                            env=environ, capture_output=True, text=True, timeout=120)
+               "WORKFLOW_HTTPS_PORT": str(HTTPS_PORT), "WORKFLOW_REGISTRATION_MODE": "enabled",
+               "WORKFLOW_ROUTER_TOKEN": token_file.name, **env}
+    try:
+        deploy = subprocess.run(["docker", "-H", swarm.host(1), "stack", "deploy", "-c", str(STACK_FILE), name],
+                                env=environ, capture_output=True, text=True, timeout=120)
+    finally:
+        os.unlink(token_file.name)
     assert deploy.returncode == 0, deploy.stderr
-    base = f"http://{swarm.addr(1)}:{HTTP_PORT}"
+    bases = [f"http://{swarm.addr(i)}:{HTTP_PORT}" for i in range(1, swarm.size + 1)]
+    base = bases[0]
     apps: list[str] = []
     try:
         wait_for(lambda: controller_healthy(base), 120, "the controller's /healthz")
@@ -69,7 +83,7 @@ def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]
             r = api.post("/v2/auth/register/", json={"username": "owner", "password": "secret"})
             assert r.status_code == 201, r.text
             token = api.post("/v2/auth/login/", json={"username": "owner", "password": "secret"}).json()["token"]
-            yield Stack(name, base, api, {"Authorization": f"token {token}"}, apps)
+            yield Stack(name, base, api, {"Authorization": f"token {token}"}, apps, bases, router_token)
     finally:
         swarm.docker(1, "stack", "rm", name, check=False)
         for app in apps:

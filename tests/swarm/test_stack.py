@@ -1,8 +1,9 @@
 """The platform on the 3-node test swarm from deploy/stack.yml: the controller (on the manager, its engine socket
-mounted, WORKFLOW_SCHEDULER=swarm) and PostgreSQL; a user registers, creates an app and deploys test/web
-through the API, the app answers through the controller's router (published in host mode), `scale cmd=6` runs
-tasks on at least two nodes. The platform image is built from this checkout (scripts/build-platform-image.sh)
-and pushed to the local registry, which the nodes pull from."""
+mounted, WORKFLOW_SCHEDULER=swarm), a router on every node and PostgreSQL; a user registers, creates an app and
+deploys test/web through the API, the app answers through node 1's router (published in host mode), `scale
+cmd=6` runs tasks on at least two nodes (test_routers.py: the routers of every node). The platform image is
+built from this checkout (scripts/build-platform-image.sh) and pushed to the local registry, which the nodes
+pull from."""
 
 from __future__ import annotations
 
