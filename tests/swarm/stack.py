@@ -1,7 +1,8 @@
 """The platform deployed on the test swarm from deploy/stack.yml, for the tests that need it whole: a context
 manager that deploys a stack of its own (the controller, a router on every node, PostgreSQL), waits for the
-controller through node 1's router, registers a user, and removes the stack and the apps' services after the
-test."""
+controller through node 1's router, registers a user, and removes the stack (waiting until its containers are
+gone: its routers hold the nodes' host ports) and the apps' services after the test. WORKFLOW_TEST_STACK_LOGS=DIR
+keeps the controller's and routers' logs there."""
 
 from __future__ import annotations
 
@@ -85,7 +86,16 @@ def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]
             token = api.post("/v2/auth/login/", json={"username": "owner", "password": "secret"}).json()["token"]
             yield Stack(name, base, api, {"Authorization": f"token {token}"}, apps, bases, router_token)
     finally:
+        if logs_dir := os.environ.get("WORKFLOW_TEST_STACK_LOGS"):  # what the platform said, to look into
+            for service in ("controller", "router"):
+                logs = swarm.docker(1, "service", "logs", "-t", f"{name}_{service}", check=False)
+                with open(os.path.join(logs_dir, f"{name}-{service}.log"), "w") as out:
+                    out.write(logs.stdout + logs.stderr)
         swarm.docker(1, "stack", "rm", name, check=False)
+        # Gone before the next stack deploys: its routers hold the nodes' host ports until their containers stop.
+        wait_for(lambda: not any(swarm.docker(i, "ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}",
+                                              check=False).stdout.split() for i in range(1, swarm.size + 1)),
+                 120, f"the containers of stack {name} removed")
         for app in apps:
             services = swarm.docker(1, "service", "ls", "-q", "--filter", f"label=deis.app={app}").stdout.split()
             if services:

@@ -30,11 +30,12 @@ Discover = Callable[[], Awaitable[dict[str, str]]]
 
 
 class Instance:
-    def __init__(self, address: str, port: int, token: str, timeout: float):
+    def __init__(self, address: str, port: int, token: str, timeout: float, connect_timeout: float):
         self.address = address
         host, _, given = address.rpartition(":")
         host, port = (host, int(given)) if host and given.isdigit() else (address, port)
-        self.client = ControlClient(address=(host, port), token=token, timeout=timeout)
+        self.client = ControlClient(address=(host, port), token=token, timeout=timeout,
+                                    connect_timeout=connect_timeout)
         self.boot: str | None = None  # the id of the shared memory it was given the table in
         self.synced = False  # holds the whole table: writes go to it
 
@@ -109,13 +110,16 @@ class ClusterRouter(LiveRoutes):
     """The routes of every router instance `discover` finds, reached on `control_port` with `token`."""
 
     def __init__(self, *, discover: Discover, control_port: int, token: str, api_hosts: Sequence[str] = (),
-                 interval: float = 1.0, timeout: float = 5.0):
+                 interval: float = 1.0, timeout: float = 10.0, connect_timeout: float = 2.0):
+        """`connect_timeout`: an instance on a dead node never answers a connect, and a write waits for it
+        that long before it is counted out; `timeout`: a live one on a loaded node may take long to answer."""
         super().__init__(api_hosts)
         self._discover = discover
         self._port = control_port
         self._token = token
         self._interval = interval
         self._timeout = timeout
+        self._connect_timeout = connect_timeout
         self._fleet = Fleet()
         self._control = self._fleet  # type: ignore[assignment]  # answers like a ControlClient
         self._task: asyncio.Task[None] | None = None
@@ -166,16 +170,16 @@ class ClusterRouter(LiveRoutes):
             logger.info("router instance %s is gone", address)
             fleet.pop(address).client.close()
         for address in found.keys() - fleet.keys():
-            fleet[address] = Instance(address, self._port, self._token, self._timeout)
+            fleet[address] = Instance(address, self._port, self._token, self._timeout,
+                                      self._connect_timeout)
         await asyncio.gather(*(self._check(i) for i in list(fleet.values())))
 
     async def _check(self, instance: Instance) -> None:
         try:
             boot = await instance.client.boot()
         except RouterError as exc:
-            if instance.synced:
-                logger.warning("router instance %s does not answer: %s", instance.address, exc.message)
-            instance.synced = False
+            # Not counted out for this: it missed no write (a write that fails counts it out).
+            logger.warning("router instance %s does not answer: %s", instance.address, exc.message)
             return
         if instance.synced and boot == instance.boot:
             return

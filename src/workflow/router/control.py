@@ -19,12 +19,14 @@ class ControlClient:
     """`path`: a unix socket; or `address` (host, port) with `token` (the TCP endpoint refuses calls without)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, timeout: float = 10.0, pool: int = 4, *,
-                 address: tuple[str, int] | None = None, token: str | None = None):
+                 address: tuple[str, int] | None = None, token: str | None = None,
+                 connect_timeout: float | None = None):
         if (path is None) == (address is None):
             raise ValueError("a control endpoint is a unix socket path or a TCP address")
         self.path = os.fspath(path) if path is not None else None
         self.address = address
         self.timeout = timeout
+        self.connect_timeout = timeout if connect_timeout is None else connect_timeout
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._pool = pool
         self._auth = f"Authorization: Bearer {token}\r\n" if token else ""
@@ -47,7 +49,7 @@ class ControlClient:
             fresh = conn is None
             try:
                 if conn is None:
-                    conn = await asyncio.wait_for(self._connect(), self.timeout)
+                    conn = await asyncio.wait_for(self._connect(), self.connect_timeout)
                 status, payload = await asyncio.wait_for(self._exchange(conn, request), self.timeout)
             except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
                 if conn is not None:
