@@ -92,16 +92,12 @@ def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]
                 with open(os.path.join(logs_dir, f"{name}-{service}.log"), "w") as out:
                     out.write(logs.stdout + logs.stderr)
         swarm.docker(1, "stack", "rm", name, check=False)
-        # Gone before the next stack deploys: its routers hold the nodes' host ports until their containers stop.
-        wait_for(lambda: not any(swarm.docker(i, "ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}",
-                                              check=False).stdout.split() for i in range(1, swarm.size + 1)),
-                 120, f"the containers of stack {name} removed")
         for app in apps:
             services = swarm.docker(1, "service", "ls", "-q", "--filter", f"label=deis.app={app}").stdout.split()
             if services:
                 swarm.docker(1, "service", "rm", *services, check=False)
         # `stack rm` returns before the tasks stop: the next stack of the session would find this one's
-        # controller still answering on the same host-mode port (its database, its users).
+        # routers still holding the host-mode ports, sending the API to its controller (its database, its users).
         wait_for(lambda: not stack_containers(swarm, name), 120, f"stack {name}'s containers gone")
 
 
