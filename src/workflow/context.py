@@ -50,4 +50,6 @@ class Context:
     follows: Slots = field(default_factory=Slots)  # `logs?follow=true` streams per user
     live_events: dict[tuple[str, int], DeployEvents] = field(default_factory=dict)  # deploys under way
     logins: FailureThrottle | None = None  # failed logins per username and per client address
+    # router instances elsewhere (a swarm): what they add to the API requests they forward (router/control.py)
+    router_proof: str | None = None
     user_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # registrations and administrator changes

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -16,6 +17,7 @@ from .context import Context
 from .db import session_scope
 from .errors import DatabaseUnavailable, NotAuthenticated, NotFound, PermissionDenied
 from .models import App, User
+from .router.control import API_PROOF_HEADER
 from .security import digests_match, token_digest
 
 APP_ID = re.compile(r"[a-z0-9-]+")
@@ -88,13 +90,17 @@ LenientUser = Annotated[User | None, Depends(lenient_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def client_address(request: Request, settings) -> str:
+def client_address(request: Request, ctx: Context) -> str:
     """Who is asking, for throttling. Behind the platform's nginx (on the owner-only unix socket) that is
     `X-Real-IP`, which nginx always sets to the peer (trusted proxies resolved) — a client's own
-    X-Forwarded-For or X-Real-IP cannot choose it. Without the router: the peer address."""
-    if settings.router_enabled:
+    X-Forwarded-For or X-Real-IP cannot choose it. Behind router instances on a swarm, whose API port app
+    tasks can reach too, X-Real-IP counts only with the routers' proof (router/control.py). Without the
+    router: the peer address."""
+    if ctx.settings.router_enabled:
         real = request.headers.get("x-real-ip")
-        if real:
+        proven = ctx.router_proof is None or hmac.compare_digest(
+            request.headers.get(API_PROOF_HEADER, "").encode(), ctx.router_proof.encode())
+        if real and proven:
             return real
     return request.client.host if request.client else "unknown"
 

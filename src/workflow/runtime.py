@@ -112,6 +112,10 @@ async def start_runtime(ctx: Context, stack: AsyncExitStack) -> None:
     if scheduler is not None:
         stack.push_async_callback(scheduler.close)
     router = make_router(settings, scheduler)
+    if settings.router_service and router is not None:
+        from .router.control import api_proof
+
+        ctx.router_proof = api_proof(read_router_token(settings))
     ctx.routes = RouteSync(ctx, router)
 
     reconciler = None

@@ -174,19 +174,45 @@ def test_a_router_instance_config_sends_the_api_to_the_controller_by_name(tmp_pa
 
     args = {"listen_port": 8000, "tls_port": None, "api_socket_path": None, "api_hosts": ["deis.example.test"],
             "prefix_dir": tmp_path, "control_socket": tmp_path / "c.sock"}
+    proof = "0f" * 32
     text = render(**args, control_port=9090, control_token_file="/run/secrets/router_token",
-                  api_url="http://controller:8000", resolver="127.0.0.11")
+                  api_url="http://controller:8000", resolver="127.0.0.11", api_proof=proof)
+    assert f"proxy_set_header X-Workflow-Router {proof};" in text
     assert "resolver 127.0.0.11 valid=5s ipv6=off;" in text
     assert "set $workflow_api http://controller:8000;" in text and "upstream workflow_api" not in text
     assert "listen 9090;" in text and "workflow_control.handle(true)" in text
     assert "token_file = [[/run/secrets/router_token]]" in text
-    for bad in ({"api_url": "http://controller:8000/x", "resolver": "127.0.0.11"},
-                {"api_url": "http://controller:8000;", "resolver": "127.0.0.11"},
-                {"api_url": "http://controller:8000", "resolver": "dns;"},
-                {"api_url": "http://controller:8000"}):
+    for bad in ({"api_url": "http://controller:8000/x", "resolver": "127.0.0.11", "api_proof": proof},
+                {"api_url": "http://controller:8000;", "resolver": "127.0.0.11", "api_proof": proof},
+                {"api_url": "http://controller:8000", "resolver": "dns;", "api_proof": proof},
+                {"api_url": "http://controller:8000", "api_proof": proof},
+                {"api_url": "http://controller:8000", "resolver": "127.0.0.11"},
+                {"api_url": "http://controller:8000", "resolver": "127.0.0.11", "api_proof": proof + ";"}):
         with pytest.raises(InvalidRoute):
             render(**args, **bad)
     with pytest.raises(InvalidRoute):  # a TCP control endpoint without a token
         render(**{**args, "api_socket_path": "/a.sock"}, control_port=9090)
     with pytest.raises(InvalidRoute):
         render(**{**args, "api_socket_path": "/a.sock"}, control_port=9090, control_token_file="/x]].lua")
+
+
+async def test_a_router_instance_proves_to_the_controller_that_it_forwarded_the_api_request(
+        make_router, tmp_path, token_file, app_servers):
+    """The controller shares the apps' network on a swarm: only the proof a router adds (derived from the token)
+    lets it believe X-Real-IP; a client's own proof header is replaced, and app requests never carry it."""
+    from workflow.router.control import api_proof
+
+    controller = app_servers[0]  # answers with the headers it got
+    router = make_router(data_dir=tmp_path / "r", control_port=free_port(), control_token_file=token_file,
+                         tls_port=None, api_socket_path=None, api_url=f"http://{controller.address}",
+                         resolver="127.0.0.11", api_proof=api_proof(TOKEN))
+    await router.start(RouteTable([web(app_servers[1:])]))
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
+        forged = {"X-Workflow-Router": "f" * 64, "X-Real-IP": "203.0.113.9"}
+        r = await client.get(f"http://127.0.0.1:{router.listen_port}/v2/", headers={"Host": "deis.example.test",
+                                                                                    **forged})
+        assert r.status_code == 200 and r.json()["server"] == controller.name
+        assert r.json()["headers"]["x-workflow-router"] == api_proof(TOKEN)
+        assert r.json()["headers"]["x-real-ip"] == "127.0.0.1"
+        r = await client.get(f"http://127.0.0.1:{router.listen_port}/", headers={"Host": "web.example.test"})
+        assert r.status_code == 200 and "x-workflow-router" not in r.json()["headers"]

@@ -92,3 +92,30 @@ async def test_a_login_flood_does_not_take_the_default_threads(api, monkeypatch,
     answers = await asyncio.gather(*flood)
     assert {r.status_code for r in answers} == {400}
     await assert_tenant_unharmed(api, router_client, engine_settings, victim)
+
+
+def test_behind_router_instances_x_real_ip_counts_only_with_their_proof():
+    """On a swarm the controller's API port is on the apps' network: a task calling it directly must not pick
+    the address its failed logins are counted under."""
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from workflow.deps import client_address
+    from workflow.router.control import api_proof
+
+    proof = api_proof("0123456789abcdef-the-routers-token")
+    ctx = SimpleNamespace(settings=SimpleNamespace(router_enabled=True), router_proof=proof)
+
+    def asking(headers: dict[str, str]) -> str:
+        scope = {"type": "http", "client": ("10.0.9.7", 40000),
+                 "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+        return client_address(Request(scope), ctx)
+
+    assert asking({"X-Real-IP": "203.0.113.9", "X-Workflow-Router": proof}) == "203.0.113.9"
+    assert asking({"X-Real-IP": "203.0.113.9"}) == "10.0.9.7"
+    assert asking({"X-Real-IP": "203.0.113.9", "X-Workflow-Router": "0" * 64}) == "10.0.9.7"
+    assert asking({"X-Real-IP": "203.0.113.9", "X-Workflow-Router": proof[:-1]}) == "10.0.9.7"
+    one_machine = SimpleNamespace(settings=SimpleNamespace(router_enabled=True), router_proof=None)
+    scope = {"type": "http", "client": ("127.0.0.1", 1), "headers": [(b"x-real-ip", b"203.0.113.9")]}
+    assert client_address(Request(scope), one_machine) == "203.0.113.9"  # nginx on the private unix socket

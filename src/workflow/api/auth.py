@@ -26,7 +26,7 @@ async def login(request: Request, session: SessionDep, ctx: CtxDep, _caller: Opt
                 body: LoginIn | None = Body(None)):
     """Exchange username and password for the user's API token (failures are throttled: 429)."""
     # DRF authenticates every request: a bad `Authorization: token` header is a 401 here too.
-    return TokenOut(token=await users.login(session, ctx, data_of(body), client_address(request, ctx.settings)))
+    return TokenOut(token=await users.login(session, ctx, data_of(body), client_address(request, ctx)))
 
 
 @router.get("/whoami/", response_model=UserOut, operation_id="auth_whoami")

@@ -16,8 +16,10 @@ import signal
 from pathlib import Path
 
 from workflow.config import Settings
+from workflow.router.control import api_proof
 from workflow.router.live import NginxRouter
 from workflow.router.table import RouterError, RouteTable
+from workflow.runtime import read_router_token
 
 logger = logging.getLogger("workflow.router")
 
@@ -40,6 +42,7 @@ def build(settings: Settings) -> NginxRouter:
         api_hosts=[f"deis.{settings.domain}"], tls_port=settings.tls_port, trusted_proxies=trusted,
         api_max_body_bytes=settings.max_body_bytes, control_port=settings.router_control_port,
         control_token_file=settings.router_token_file.resolve(), api_url=settings.router_api_url,
+        api_proof=api_proof(read_router_token(settings)),
         resolver=nameserver(), app_connect_timeout=settings.router_connect_timeout)
 
 

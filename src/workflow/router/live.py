@@ -314,10 +314,11 @@ class NginxRouter(LiveRoutes):
         api_url: str | None = None,
         resolver: str | None = None,
         app_connect_timeout: float = APP_CONNECT_TIMEOUT_S,
+        api_proof: str | None = None,
     ):
         """`control_port` and `control_token_file`: the control endpoint on TCP too, with that token (a router
         instance the controller drives from another container); `api_url` and `resolver`: the API hosts go
-        to the controller there instead of `api_socket_path`."""
+        to the controller there instead of `api_socket_path`, with `api_proof` (control.api_proof)."""
         super().__init__(api_hosts)
         self.prefix = Path(data_dir).resolve() / "nginx"
         self.config_path = self.prefix / "nginx.conf"
@@ -341,6 +342,7 @@ class NginxRouter(LiveRoutes):
             "api_url": api_url,
             "resolver": resolver,
             "app_connect_timeout": app_connect_timeout,
+            "api_proof": api_proof,
         }
         self._master = NginxMaster(
             prefix=self.prefix, config_path=self.config_path, ready=self._ready, on_restart=self._rewrite_all,

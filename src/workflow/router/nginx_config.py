@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from workflow.router.control import API_PROOF_HEADER
 from workflow.router.entries import api_names, checked_path, network
 from workflow.router.table import InvalidRoute
 
@@ -85,6 +86,19 @@ def _listen(conf: _Conf, port: int, ipv6: bool, extra: str = "") -> None:
         conf.line(f"listen [::]:{port}{suffix};")
 
 
+def _proxy_headers(conf: _Conf) -> None:
+    """The headers every proxied request gets (a client's own values of these are replaced)."""
+    conf.line("proxy_set_header Host $workflow_host;")
+    conf.line("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
+    conf.line("proxy_set_header X-Forwarded-Proto $workflow_forwarded_proto;")
+    conf.line("proxy_set_header X-Forwarded-Host $workflow_host;")
+    conf.line("proxy_set_header X-Real-IP $remote_addr;")
+    conf.line('proxy_set_header X-Request-Start "t=${msec}";')
+    conf.line("proxy_set_header Upgrade $http_upgrade;")
+    conf.line("proxy_set_header Connection $workflow_connection;")
+    conf.line('proxy_set_header Proxy "";')
+
+
 def _app_location(conf: _Conf, plain: bool, connect_timeout: float) -> None:
     conf.open("location /")
     conf.line(f"proxy_connect_timeout {max(int(connect_timeout * 1000), 1)}ms;")
@@ -116,6 +130,7 @@ def render(
     api_url: str | None = None,
     resolver: str | None = None,
     app_connect_timeout: float = APP_CONNECT_TIMEOUT_S,
+    api_proof: str | None = None,
 ) -> str:
     """The complete nginx.conf; raises `InvalidRoute` for a value unsafe to write.
 
@@ -140,6 +155,9 @@ def render(
         raise InvalidRoute("The API is either on a unix socket or at a URL")
     if api_url is not None and not re.fullmatch(r"http://[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?:[0-9]{1,5}", api_url):
         raise InvalidRoute(f"API URL {api_url!r} is not http://NAME:PORT")
+    if (api_url is None) != (api_proof is None) or (api_proof is not None and not re.fullmatch(r"[0-9a-f]{64}",
+                                                                                               api_proof)):
+        raise InvalidRoute("An API URL goes with a proof (64 hex digits) for the requests forwarded there")
     if api_url is not None and (resolver is None or not re.fullmatch(r"[0-9.]{7,15}", resolver)):
         raise InvalidRoute(f"An API URL needs the IPv4 address of a DNS resolver, not {resolver!r}")
     token_file = "nil"
@@ -232,15 +250,7 @@ def render(
     conf.line()
 
     conf.line("proxy_http_version 1.1;")
-    conf.line("proxy_set_header Host $workflow_host;")
-    conf.line("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
-    conf.line("proxy_set_header X-Forwarded-Proto $workflow_forwarded_proto;")
-    conf.line("proxy_set_header X-Forwarded-Host $workflow_host;")
-    conf.line("proxy_set_header X-Real-IP $remote_addr;")
-    conf.line('proxy_set_header X-Request-Start "t=${msec}";')
-    conf.line("proxy_set_header Upgrade $http_upgrade;")
-    conf.line("proxy_set_header Connection $workflow_connection;")
-    conf.line('proxy_set_header Proxy "";')
+    _proxy_headers(conf)
     conf.line(f"proxy_connect_timeout {CONNECT_TIMEOUT_S}s;")
     conf.line(f"proxy_read_timeout {APP_READ_TIMEOUT_S}s;")
     conf.line(f"proxy_send_timeout {APP_READ_TIMEOUT_S}s;")
@@ -292,6 +302,11 @@ def render(
     else:  # a variable: the name is resolved when requests come, not once at start
         conf.line(f"set $workflow_api {api_url};")
         conf.line("proxy_pass $workflow_api;")
+        # The controller shares the apps' network, so a tenant's task could call it directly with an X-Real-IP
+        # of its choosing; the proof tells it a router forwarded this one. (A proxy_set_header here replaces
+        # the inherited ones: all are repeated.)
+        _proxy_headers(conf)
+        conf.line(f"proxy_set_header {API_PROOF_HEADER} {api_proof};")
     conf.close()
     conf.open(f"location {TOO_LARGE_LOCATION}")
     conf.line("default_type application/json;")
