@@ -107,15 +107,15 @@ def ensure_fast_image() -> str | None:
         shutil.rmtree(ctx, ignore_errors=True)
 
 
-def wrk(url: str, host: str | None = None) -> tuple[float, float, float]:
-    """requests/s, p50 ms, p99 ms."""
+def wrk(url: str, host: str | None = None, check: bool = True) -> tuple[float, float, float]:
+    """requests/s, p50 ms, p99 ms; raises on any non-2xx/3xx answer unless `check` is false."""
     cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", url]
     if host:
         cmd[1:1] = ["-H", f"Host: {host}"]
     out = sh(*cmd, timeout=DURATION + 30)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
+    if non2xx and check:
         raise RuntimeError(f"wrk {url}: {non2xx.group(1)} non-2xx answers\n{out}")
 
     def pct(p: str) -> float:
@@ -183,8 +183,11 @@ def compare(label: str, platform: Platform, app: str, port: int) -> dict[str, fl
     cpu_per_request: dict[str, list[float]] = {"ours": [], "raw": []}
     try:
         host = f"{app}.localhost"
-        wrk(f"{platform.url}/", host)  # warm both
-        wrk(f"http://127.0.0.1:{raw.port}/")
+        # warm both, not judged: on a loaded machine the busybox upstream (a fork per request) got 1-2 non-2xx
+        # answers in ~20,000 requests through the router (once in this warm-up, once in a measured run), and
+        # one in the warm-up ended the whole bench before a single measured run; the measured runs still raise
+        wrk(f"{platform.url}/", host, check=False)
+        wrk(f"http://127.0.0.1:{raw.port}/", check=False)
         for i in range(RUNS):
             # alternate which goes first: busybox leaves ~20k sockets in TIME_WAIT per run, and the machine is
             # shared, so a fixed order would favour one side
