@@ -187,6 +187,29 @@ kill_node() {  # i: the node dies at once: its dockerd, containerd, shims and co
   log "node $node killed"
 }
 
+serve_registry() {  # NAME ROOT ADDR [HTPASSWD]: a read-only docker-registry over ROOT on ADDR in the bridge's
+  # namespace (with HTPASSWD: pulls need its credentials); config, log and pid as $run_dir/$name/NAME.*
+  local conf="$run_dir/$name/$1.yml"
+  cat > "$conf" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $2
+  maintenance:
+    readonly:
+      enabled: true
+    uploadpurging:
+      enabled: false
+http:
+  addr: $3
+YML
+  if [ -n "${4:-}" ]; then
+    printf 'auth:\n  htpasswd:\n    realm: workflow-private\n    path: %s\n' "$4" >> "$conf"
+  fi
+  setsid nsenter --net="/run/netns/$bridge_ns" docker-registry serve "$conf" >"$run_dir/$name/$1.log" 2>&1 </dev/null &
+  echo $! > "$run_dir/$name/$1.pid"
+}
+
 up() {  # called with the checks done and the teardown trap set (see the end of this file)
   local count="$1" i x bridge_ns token pids=()
   mkdir -p "$run_dir/$name" "$lib_dir/$name"
@@ -223,45 +246,11 @@ up() {  # called with the checks done and the teardown trap set (see the end of 
   done
 
   # the registry: read-only over the local registry's storage (what is pushed there is seen here at once)
-  cat > "$run_dir/$name/registry.yml" <<YML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $registry_data
-  maintenance:
-    readonly:
-      enabled: true
-    uploadpurging:
-      enabled: false
-http:
-  addr: $registry
-YML
-  setsid nsenter --net="/run/netns/$bridge_ns" docker-registry serve "$run_dir/$name/registry.yml" \
-    >"$run_dir/$name/registry.log" 2>&1 </dev/null &
-  echo $! > "$run_dir/$name/registry.pid"
+  serve_registry registry "$registry_data" "$registry"
   private_registry=""
   if [ -s "$private_dir/htpasswd" ] && [ -d "$private_dir/data" ]; then
     private_registry="$net.254:5001"
-    cat > "$run_dir/$name/private-registry.yml" <<YML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $private_dir/data
-  maintenance:
-    readonly:
-      enabled: true
-    uploadpurging:
-      enabled: false
-http:
-  addr: $private_registry
-auth:
-  htpasswd:
-    realm: workflow-private
-    path: $private_dir/htpasswd
-YML
-    setsid nsenter --net="/run/netns/$bridge_ns" docker-registry serve "$run_dir/$name/private-registry.yml" \
-      >"$run_dir/$name/private-registry.log" 2>&1 </dev/null &
-    echo $! > "$run_dir/$name/private-registry.pid"
+    serve_registry private-registry "$private_dir/data" "$private_registry" "$private_dir/htpasswd"
   fi
 
   for i in $(seq 1 "$count"); do configure_node "$i"; start_node "$i" & pids+=($!); done
