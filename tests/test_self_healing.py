@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from workflow.reconciler import Reconciler
 from workflow.scheduler import swarm
 from workflow.scheduler.base import Container
+from workflow.scheduler.docker import DockerScheduler
 from workflow.scheduler.swarm import SwarmScheduler
 from workflow.services.route_state import RouteState
 from workflow.services.routing import RouteSync
@@ -73,7 +74,7 @@ def test_a_self_healing_backend_keeps_its_starting_instances_and_its_replacement
 
 
 def test_on_the_docker_backend_a_start_left_undone_is_dead_and_nothing_is_admitted_by_the_reconciler():
-    r = reconciler(SimpleNamespace())
+    r = reconciler(SimpleNamespace(replaces_failed=DockerScheduler.replaces_failed))
     assert r._is_dead(task("s1", state="starting"))
     assert r._unadmitted([task("f1")]) == []
 

@@ -254,7 +254,7 @@ class Reconciler:
     @property
     def _self_healing(self) -> bool:
         """The backend replaces failed instances itself (Swarm)."""
-        return bool(getattr(self.ctx.scheduler, "replaces_failed", False))
+        return self.ctx.scheduler.replaces_failed
 
     def _is_dead(self, c: Container) -> bool:
         if self._self_healing and c.state == "starting":

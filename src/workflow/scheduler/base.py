@@ -182,6 +182,10 @@ class EngineEvent:
 
 
 class Scheduler(Protocol):
+    #: The backend replaces an instance that failed or whose node died by itself (Swarm): the reconciler
+    #: leaves its starting instances to it and admits its replacements into the router once they are ready.
+    replaces_failed: bool
+
     async def ensure_network(self) -> None:
         """Create what the backend needs before apps run (the platform network); idempotent."""
         ...
@@ -239,6 +243,8 @@ class OwnContainers:
     """`Scheduler.scale` and `Scheduler.retire` for a backend whose replicas are containers it starts and
     removes one by one (the Docker engine backend; the in-memory test backend), in terms of its `list`,
     `start` and `remove`. A backend that keeps its own replica count (Swarm services) sets it instead."""
+
+    replaces_failed = False  # a container that dies stays dead: the reconciler replaces it
 
     async def scale(self, spec: ContainerSpec, replicas: int) -> list[Container]:
         """The set's containers that have not ended are counted; the missing ones are created and started."""
