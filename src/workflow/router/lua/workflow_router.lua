@@ -45,6 +45,7 @@ local MAX_HOSTS = 4096              -- then the cache starts over (any host name
 local inflight = {}                 -- "ip:port" → this worker's requests in flight there
 local counts = {}                   -- app → { r, t, s = { class → n }, l = { bucket → n } } since the last flush
 local TICK, FLUSH = 0.01, 1.0
+local POLL = 0.001  -- s between two looks of the control endpoint at the workers' reports
 
 function _M.configure(options)
     local port = options.https_port
@@ -277,7 +278,7 @@ function _M.reports(timeout)
         end
         if not missing then return out end
         if ngx.now() >= deadline then return nil, "workers did not report in " .. timeout .. " s" end
-        ngx.sleep(TICK)
+        ngx.sleep(POLL)  -- not TICK: the last worker reports up to TICK after the ask, seen within POLL
         ngx.update_time()
     end
 end
