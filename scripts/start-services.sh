@@ -34,6 +34,8 @@ if [ "$want_test" = 1 ]; then
   command -v ip >/dev/null || need_pkgs+=(iproute2)
   # the router benchmark's load generator (`make bench` starts the services with --test)
   command -v wrk >/dev/null || need_pkgs+=(wrk)
+  # the router cost benchmark counts nginx's instructions a request (bench/routercost.py)
+  command -v valgrind >/dev/null || need_pkgs+=(valgrind)
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
