@@ -11,7 +11,8 @@ import time
 
 from .common import machine
 
-BENCHMARKS = ("deploy", "digest", "scale", "router", "routercost", "routes", "api", "host", "autoscale", "cli", "events", "swarm")
+BENCHMARKS = ("deploy", "digest", "scale", "router", "routercost", "routes", "api", "host", "autoscale", "cli",
+              "events", "swarm")
 
 
 def main(argv: list[str]) -> int:

@@ -15,7 +15,6 @@ Errors leave this package only as `SchedulerError` subclasses: `EngineUnavailabl
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
