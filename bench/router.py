@@ -3,9 +3,10 @@ against a hand-written minimal nginx (upstream + keepalive) over the same 3 cont
 separate nginx on another port with its own prefix dir. Twice: upstream busybox httpd (test/web, forks per
 request) and a fast upstream (the host's nginx binary and libraries in a scratch image, serving a small
 static file with keep-alive); for information also against a hand-written nginx that does what the router
-does besides routing (the same access log and forwarded headers, a static upstream). Then keep-alive clients during changes: the failed requests of 8 connections
-reused for many requests each while their app is changed, and of 4 to an app no change touches, against 4
-to the minimal nginx over that untouched app's containers at the same time."""
+does besides routing (the same access log and forwarded headers, a static upstream). Then keep-alive clients
+during changes: the failed requests of 8 connections reused for many requests each while their app is changed,
+and of 4 to an app no change touches, against 4 to the minimal nginx over that untouched app's containers at
+the same time."""
 
 from __future__ import annotations
 
