@@ -71,7 +71,7 @@ def minimal_conf(prefix: Path) -> str:
 def router_conf(prefix: Path, without: tuple[str, ...]) -> str:
     text = nginx_config.render(listen_port=LISTEN, tls_port=None, api_socket_path=prefix / "api.sock",
                                api_hosts=["deis.example.com"], prefix_dir=prefix,
-                               control_socket=prefix / "control.sock")
+                               control_socket=prefix / "control.sock", answers_dir=prefix)
     text = text.replace("master_process on;", "master_process off;").replace("worker_processes auto;",
                                                                                "worker_processes 1;")
     lines = text.splitlines()
@@ -86,7 +86,7 @@ def router_conf(prefix: Path, without: tuple[str, ...]) -> str:
                  for line in lines]
     if "lua" in without:
         lines = [line for line in lines if not any(phase in line for phase in (
-            "access_by_lua_block", "log_by_lua_block", "balancer_by_lua_block"))]
+            "log_by_lua_block", "balancer_by_lua_block"))]
         lines = [line.replace("server 0.0.0.1;", " ".join(f"server 127.0.0.1:{p};" for p in PORTS))
                  for line in lines]
     return "\n".join(lines) + "\n"

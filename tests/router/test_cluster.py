@@ -173,7 +173,7 @@ def test_a_router_instance_config_sends_the_api_to_the_controller_by_name(tmp_pa
     from workflow.router.table import InvalidRoute
 
     args = {"listen_port": 8000, "tls_port": None, "api_socket_path": None, "api_hosts": ["deis.example.test"],
-            "prefix_dir": tmp_path, "control_socket": tmp_path / "c.sock"}
+            "prefix_dir": tmp_path, "control_socket": tmp_path / "c.sock", "answers_dir": tmp_path}
     proof = "0f" * 32
     text = render(**args, control_port=9090, control_token_file="/run/secrets/router_token",
                   api_url="http://controller:8000", resolver="127.0.0.11", api_proof=proof)

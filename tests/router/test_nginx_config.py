@@ -24,6 +24,7 @@ def conf(table: RouteTable | None = None, **kwargs) -> str:
         "api_hosts": ["deis.example.test"],
         "prefix_dir": "/srv/wf/nginx",
         "control_socket": "/srv/wf/nginx/control/control.sock",
+        "answers_dir": "/srv/wf/nginx/answers",
         "fallback_cert": ("/srv/wf/nginx/fallback.crt", "/srv/wf/nginx/fallback.key"),
     }
     params.update(kwargs)
@@ -60,9 +61,28 @@ class TestSkeleton:
     def test_unknown_hosts_go_to_the_lua_catch_all(self):
         block = server_block(conf(), "default_server;")
         assert "listen 8000 default_server;" in block
-        assert "access_by_lua_block { workflow_router.access(true) }" in block
         assert "proxy_pass http://workflow_apps;" in block
         assert "log_by_lua_block { workflow_router.log() }" in block
+        assert "access_by_lua" not in conf()  # the balancer routes: one Lua phase less for every request
+
+    def test_answers_not_proxied_to_an_app_come_from_internal_servers(self):
+        text = conf()
+        peers = ", ".join(f"{name} = [[unix:/srv/wf/nginx/answers/{name}.sock]]"
+                          for name in ("not_found", "forbidden", "to_https", "maintenance", "no_containers"))
+        assert f"workflow_router.configure({{ answers = {{ {peers} }} }})" in text
+        assert "return 404;" in server_block(text, "listen unix:/srv/wf/nginx/answers/not_found.sock;")
+        assert "return 403;" in server_block(text, "listen unix:/srv/wf/nginx/answers/forbidden.sock;")
+        redirect = "return 301 https://$host:8443$request_uri;"
+        assert redirect in server_block(text, "listen unix:/srv/wf/nginx/answers/to_https.sock;")
+        assert "return 301 https://$host$request_uri;" in conf(tls_port=443)
+        page = server_block(text, "listen unix:/srv/wf/nginx/answers/maintenance.sock;")
+        assert "default_type text/html;" in page and "return 503 '<!DOCTYPE html>" in page
+        assert "Please try again later.</p></body></html>\\n';" in page
+        none = server_block(text, "listen unix:/srv/wf/nginx/answers/no_containers.sock;")
+        assert "default_type text/plain;" in none
+        assert "return 503 'No containers of this app are running.\\n';" in none
+        with pytest.raises(InvalidRoute):
+            conf(answers_dir="/srv/wf/answers]")
 
     def test_api_hosts_go_to_the_api_socket_unbuffered(self):
         text = conf()
@@ -92,8 +112,7 @@ class TestSkeleton:
         text = conf()
         assert "load_module \"/usr/lib/nginx/modules/ngx_http_lua_module.so\";" in text
         assert "lua_shared_dict workflow_routes" in text and "lua_shared_dict workflow_stats" in text
-        assert "workflow_router.configure({ https_port = 8443 })" in text
-        block = server_block(text, "listen unix:")
+        block = server_block(text, "listen unix:/srv/wf/nginx/control/")
         assert "listen unix:/srv/wf/nginx/control/control.sock;" in block
         assert "content_by_lua_block { workflow_control.handle() }" in block
 
@@ -113,7 +132,7 @@ class TestSkeleton:
         block = server_block(text, "ssl_certificate_by_lua_block")
         assert "listen 8443 ssl default_server http2;" in block
         assert 'ssl_certificate "/srv/wf/nginx/fallback.crt";' in block
-        assert "access_by_lua_block { workflow_router.access(false) }" in block
+        assert "proxy_pass http://workflow_apps;" in block
 
     def test_trusted_proxies(self):
         text = conf(trusted_proxies=["10.0.0.0/8"])
@@ -212,7 +231,7 @@ async def test_nginx_accepts_the_config_with_every_option(tmp_path: Path):
     (prefix / "logs").mkdir(parents=True)
     (prefix / "tmp").mkdir()
     text = conf(prefix_dir=prefix, api_socket_path=tmp_path / "api.sock", control_socket=tmp_path / "c.sock",
-                fallback_cert=(files.cert_path, files.key_path),
+                answers_dir=tmp_path, fallback_cert=(files.cert_path, files.key_path),
                 trusted_proxies=["127.0.0.1", "fd00::/8"], worker_user="root", ipv6=True)
     config = prefix / "nginx.conf"
     await asyncio.to_thread(config.write_text, text)

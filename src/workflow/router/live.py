@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import pwd
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +35,7 @@ from workflow.router.entries import (
     route_key,
     screen,
 )
-from workflow.router.nginx_config import APP_CONNECT_TIMEOUT_S, render
+from workflow.router.nginx_config import ANSWER_NAMES, APP_CONNECT_TIMEOUT_S, render
 from workflow.router.supervisor import NginxMaster
 from workflow.router.table import AppRoute, InvalidRoute, RouterError, RouteTable
 
@@ -326,6 +327,7 @@ class NginxRouter(LiveRoutes):
         self.tls_port = tls_port
         self.nginx_binary = nginx_binary
         self.control_path = self.prefix / "control" / "control.sock"
+        self.answers_dir = self.prefix / "answers"
         self._render_args = {
             "listen_port": listen_port,
             "tls_port": tls_port,
@@ -346,7 +348,7 @@ class NginxRouter(LiveRoutes):
         }
         self._master = NginxMaster(
             prefix=self.prefix, config_path=self.config_path, ready=self._ready, on_restart=self._rewrite_all,
-            before_spawn=self._remove_socket, nginx_binary=nginx_binary, start_timeout=start_timeout,
+            before_spawn=self._remove_sockets, nginx_binary=nginx_binary, start_timeout=start_timeout,
             stop_timeout=stop_timeout, max_log_bytes=max_log_bytes, housekeeping_interval=housekeeping_interval)
         self._private_dir: str | None = None
 
@@ -390,8 +392,8 @@ class NginxRouter(LiveRoutes):
         if self._control is not None:
             self._control.close()
         if self._private_dir is not None:
-            await asyncio.to_thread(self._remove_socket)
-            await asyncio.to_thread(os.rmdir, self._private_dir)
+            await asyncio.to_thread(self._remove_sockets)
+            await asyncio.to_thread(shutil.rmtree, self._private_dir, True)
             self._private_dir = None
         self._started = False
 
@@ -401,25 +403,32 @@ class NginxRouter(LiveRoutes):
     def _prepare(self) -> None:
         for path in (self.prefix, self.prefix / "logs", self.prefix / "tmp"):
             path.mkdir(parents=True, exist_ok=True)
-        control_dir = self.prefix / "control"
-        if len(os.fsencode(control_dir / "control.sock")) > _SOCKET_PATH_MAX:
-            # A deep data dir: the socket goes to a private directory of its own under the temp dir.
+        sockets = self.prefix
+        if len(os.fsencode(sockets / "answers" / f"{max(ANSWER_NAMES, key=len)}.sock")) > _SOCKET_PATH_MAX:
+            # A deep data dir: the sockets go to a directory of their own under the temp dir.
             self._private_dir = tempfile.mkdtemp(prefix="workflow-router-")
-            control_dir = Path(self._private_dir)
+            sockets = Path(self._private_dir)
+            os.chmod(sockets, 0o755)
+        control_dir, self.answers_dir = sockets / "control", sockets / "answers"
         control_dir.mkdir(mode=0o700, exist_ok=True)
         os.chmod(control_dir, 0o700)  # nginx makes the socket itself world-writable: the directory guards it
+        self.answers_dir.mkdir(exist_ok=True)
+        os.chmod(self.answers_dir, 0o755)  # the nginx workers (another user) connect to the answer servers
         self.control_path = control_dir / "control.sock"
         cert, key = self.prefix / "fallback.crt", self.prefix / "fallback.key"
         if self.tls_port is not None:
             _fallback_cert(cert, key)
-        text = render(control_socket=self.control_path, fallback_cert=(cert, key), **self._render_args)
+        text = render(control_socket=self.control_path, answers_dir=self.answers_dir, fallback_cert=(cert, key),
+                      **self._render_args)
         candidate = self.prefix / "nginx.conf.next"
         candidate.write_text(text)
         os.replace(candidate, self.config_path)
 
-    def _remove_socket(self) -> None:
-        # A master killed without its exit handlers leaves the socket file; nginx will not bind over it.
+    def _remove_sockets(self) -> None:
+        # A master killed without its exit handlers leaves the socket files; nginx will not bind over them.
         self.control_path.unlink(missing_ok=True)
+        for name in ANSWER_NAMES:
+            (self.answers_dir / f"{name}.sock").unlink(missing_ok=True)
 
     async def _ready(self) -> bool:
         return self._control is not None and await self._control.ping()

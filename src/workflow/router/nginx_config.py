@@ -6,10 +6,12 @@ Routes are not in it: they live in nginx's shared memory, written through the co
 * API hosts (`deis.<domain>`, `localhost`, any IP literal, or no Host at all) → the platform API on its unix
   socket, unbuffered (log streaming), with a long read timeout (deploys answer when they are done) and a
   bounded request body (413 in the Deis error shape).
-* every other host → one catch-all server per port, where Lua answers in this order: unknown host 404,
-  outside the whitelist 403, plain http with https enforced 301, maintenance 503, no container 503; else
-  proxies to `upstream workflow_apps`, whose `balancer_by_lua` picks the app's container (round robin, another
-  one when a connect fails). Keep-alive to the containers, websockets, forwarded headers as before.
+* every other host → one catch-all server per port, proxying to `upstream workflow_apps`, whose
+  `balancer_by_lua` routes the request (the only Lua before the log phase: each phase costs every request):
+  unknown host 404, outside the whitelist 403, plain http with https enforced 301, maintenance 503, no
+  container 503 — each sent by an internal server on a unix socket in `answers_dir`, the peer the balancer
+  picks for it —, else the app's container (round robin, another one when a connect fails). Keep-alive to
+  the containers, websockets, forwarded headers as before.
 * the TLS port: certificates chosen by SNI in `ssl_certificate_by_lua`; an unknown name has its handshake
   refused (the fallback certificate in the config is never sent).
 * the control socket: a unix socket in a directory only the platform's user can open; for a router instance
@@ -51,6 +53,16 @@ ROUTES_DICT_SIZE = "64m"  # 500 apps with certificates take a few MB
 STATS_DICT_SIZE = "16m"
 
 _API_NAME_PATTERNS = ('"~^[0-9.]+$"', '"~^\\[[0-9a-f:.]+\\]$"')
+
+MAINTENANCE_PAGE = (
+    "<!DOCTYPE html><html><head><title>Maintenance</title></head><body>"
+    "<h1>Down for maintenance</h1><p>This app is in maintenance mode. Please try again later.</p>"
+    "</body></html>\n"
+)
+NO_CONTAINERS = "No containers of this app are running.\n"
+# What the router sends without proxying to an app: name (as lua/workflow_router.lua knows it) → the
+# internal server's directives. Its socket is `<answers_dir>/<name>.sock`.
+ANSWER_NAMES = ("not_found", "forbidden", "to_https", "maintenance", "no_containers")
 
 
 def _path(what: str, path: str | os.PathLike[str]) -> str:
@@ -99,13 +111,42 @@ def _proxy_headers(conf: _Conf) -> None:
     conf.line('proxy_set_header Proxy "";')
 
 
-def _app_location(conf: _Conf, plain: bool, connect_timeout: float) -> None:
+def _app_location(conf: _Conf, connect_timeout: float) -> None:
     conf.open("location /")
     conf.line(f"proxy_connect_timeout {max(int(connect_timeout * 1000), 1)}ms;")
-    conf.line(f"access_by_lua_block {{ workflow_router.access({'true' if plain else 'false'}) }}")
     conf.line("proxy_pass http://workflow_apps;")
     conf.line("log_by_lua_block { workflow_router.log() }")
     conf.close()
+
+
+def _text(text: str) -> str:
+    """A constant nginx string (single-quoted; nothing in it is read as a variable)."""
+    if "$" in text:
+        raise InvalidRoute(f"{text!r} would be read as nginx variables")
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+
+
+def _answer_directives(name: str, tls_port: int | None) -> list[str]:
+    if name == "not_found":
+        return ["return 404;"]
+    if name == "forbidden":
+        return ["return 403;"]
+    if name == "to_https":  # $host: the proxied Host header's name, without a port
+        suffix = "" if tls_port in (None, 443) else f":{int(tls_port)}"
+        return [f"return 301 https://$host{suffix}$request_uri;"]
+    if name == "maintenance":
+        return ["default_type text/html;", f"return 503 {_text(MAINTENANCE_PAGE)};"]
+    if name == "no_containers":
+        return ["default_type text/plain;", f"return 503 {_text(NO_CONTAINERS)};"]
+    raise ValueError(name)
+
+
+def _lua_path(what: str, path: str | os.PathLike[str], scheme: str = "") -> str:
+    """A path as a Lua long string (`scheme` before it, e.g. "unix:")."""
+    text = checked_path(what, path)
+    if "]" in text:
+        raise InvalidRoute(f"{what}: {text!r} must not contain ']'")
+    return f"[[{scheme}{text}]]"
 
 
 def render(
@@ -116,6 +157,7 @@ def render(
     api_hosts: Sequence[str],
     prefix_dir: str | os.PathLike[str],
     control_socket: str | os.PathLike[str],
+    answers_dir: str | os.PathLike[str],
     fallback_cert: tuple[str | os.PathLike[str], str | os.PathLike[str]] | None = None,
     trusted_proxies: Sequence[str] = (),
     worker_user: str | None = None,
@@ -140,7 +182,8 @@ def render(
     demand for a certificate on an ssl listener (the Lua certificate phase refuses names it does not know).
     `api_max_body_bytes` bounds request bodies on the API hosts (413 in the Deis error shape, before the
     controller reads anything). `app_connect_timeout` (seconds) bounds a connect to an app instance, after
-    which the request goes to another one.
+    which the request goes to another one. `answers_dir` holds the internal servers' sockets (see ANSWER_NAMES):
+    the nginx workers' user must be able to open it.
     """
     prefix = Path(prefix_dir)
     names = api_names(list(api_hosts))
@@ -162,10 +205,10 @@ def render(
         raise InvalidRoute(f"An API URL needs the IPv4 address of a DNS resolver, not {resolver!r}")
     token_file = "nil"
     if control_token_file is not None:
-        token_path = checked_path("control token file", control_token_file)
-        if "]" in token_path:
-            raise InvalidRoute(f"control token file: {token_path!r} must not contain ']'")
-        token_file = f"[[{token_path}]]"  # a Lua long string
+        token_file = _lua_path("control token file", control_token_file)
+    answer_sockets = {name: Path(answers_dir) / f"{name}.sock" for name in ANSWER_NAMES}
+    answer_peers = ", ".join(f"{name} = {_lua_path('answer socket', path, 'unix:')}"
+                             for name, path in answer_sockets.items())
 
     conf = _Conf()
     conf.line("# Generated by workflow.router at start. Routes are not here: they live in shared memory.")
@@ -211,7 +254,7 @@ def render(
     conf.open("init_by_lua_block")
     conf.line('workflow_router = require "workflow_router"')
     conf.line('workflow_control = require "workflow_control"')
-    conf.line(f"workflow_router.configure({{ https_port = {tls_port if tls_port is not None else 'nil'} }})")
+    conf.line(f"workflow_router.configure({{ answers = {{ {answer_peers} }} }})")
     conf.line(f"workflow_control.configure({{ token_file = {token_file} }})")
     conf.close()
     conf.line("init_worker_by_lua_block { workflow_router.start() }")
@@ -283,7 +326,7 @@ def render(
     conf.open("server")
     _listen(conf, listen_port, ipv6, "default_server")
     conf.line("server_name _;")
-    _app_location(conf, plain=True, connect_timeout=app_connect_timeout)
+    _app_location(conf, app_connect_timeout)
     conf.close()
     conf.line()
 
@@ -327,9 +370,18 @@ def render(
         conf.line(f"ssl_certificate {_path('fallback certificate', cert)};")
         conf.line(f"ssl_certificate_key {_path('fallback key', key)};")
         conf.line("ssl_certificate_by_lua_block { workflow_router.certificate() }")
-        _app_location(conf, plain=False, connect_timeout=app_connect_timeout)
+        _app_location(conf, app_connect_timeout)
         conf.close()
 
+    conf.line()
+    conf.line("# What is not proxied to an app: internal servers, the peers the balancer picks for these answers.")
+    for name, path in answer_sockets.items():
+        conf.open("server")
+        conf.line(f"listen unix:{_path('answer socket', path)[1:-1]};")
+        conf.line("access_log off;")
+        for directive in _answer_directives(name, tls_port):
+            conf.line(directive)
+        conf.close()
     conf.line()
     conf.line("# The controller's control endpoint (its directory is the platform user's alone).")
     conf.open("server")

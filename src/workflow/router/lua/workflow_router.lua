@@ -9,10 +9,12 @@
 --                    seq it answers and its requests in flight per "ip:port")
 -- Every shared-dict operation takes the zone's lock, so a request does one: it reads "g" and, while it is
 -- unchanged, finds its host's answer in this worker's cache. The request path is measured (bench/router.py,
--- RESULTS.md): a request allocates one table (ngx.ctx, which carries the app and the picked upstream from
--- access to balancer to log); retries keep no set of tried peers (they go round from the first pick), and the
--- latency bucket is a plain loop. Counters and requests in flight are kept per worker; the counters are added to the shared dict every FLUSH s, and both on demand: the control endpoint
--- bumps "seq" and waits until every worker has reported at that seq (its TICK timer sees it).
+-- bench/routercost.py, RESULTS.md): Lua runs twice a request, in the balancer (routing: every Lua phase has a
+-- fixed cost of microseconds) and in the log phase (counting); a request allocates nothing (no ngx.ctx: the
+-- balancer leaves the log phase its upstream entry in a table keyed by the request); retries keep no set of
+-- tried peers (they go round from the one that failed), and the latency bucket is a plain loop. Counters and requests in flight are kept
+-- per worker; the counters are added to the shared dict every FLUSH s, and both on demand: the control
+-- endpoint bumps "seq" and waits until every worker has reported at that seq (its TICK timer sees it).
 local balancer = require "ngx.balancer"
 local ssl = require "ngx.ssl"
 local lrucache = require "resty.lrucache"
@@ -24,6 +26,10 @@ local stats = ngx.shared.workflow_stats
 local byte, floor, min = string.byte, math.floor, math.min
 local now, start_time = ngx.now, ngx.req.start_time
 local set_current_peer, set_more_tries = balancer.set_current_peer, balancer.set_more_tries
+local get_last_failure = balancer.get_last_failure
+local get_request = require("resty.core.base").get_request
+local ffi = require "ffi"
+local cast, uintptr_t = ffi.cast, ffi.typeof("uintptr_t")
 
 local _M = {}
 
@@ -31,12 +37,9 @@ local _M = {}
 _M.buckets = { 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 }
 local buckets, NBUCKETS = _M.buckets, #_M.buckets
 
-local MAINTENANCE_PAGE = "<!DOCTYPE html><html><head><title>Maintenance</title></head><body>"
-    .. "<h1>Down for maintenance</h1><p>This app is in maintenance mode. Please try again later.</p>"
-    .. "</body></html>\n"
-local NO_CONTAINERS = "No containers of this app are running.\n"
-
-local https_suffix = ""
+-- The peers ("unix:<path>") of the internal servers that send what is not proxied to an app: not_found,
+-- forbidden, to_https, maintenance, no_containers (nginx_config.py renders them and passes this table).
+local answers = {}
 local decoded = {}                  -- app → { version, route }: this worker's decoded copy of the live route
 local parsed_certs = lrucache.new(512)  -- content hash → { chain, key } (parsed once per worker)
 local turn = {}                     -- app → round-robin position (per worker)
@@ -48,8 +51,7 @@ local TICK, FLUSH = 0.01, 1.0
 local POLL = 0.001  -- s between two looks of the control endpoint at the workers' reports
 
 function _M.configure(options)
-    local port = options.https_port
-    https_suffix = (port and port ~= 443) and (":" .. port) or ""
+    answers = options.answers
 end
 
 -- The app a host name belongs to, and the name that matched: exact first, then the longest wildcard.
@@ -73,6 +75,7 @@ local function prepare(route)
     for _, host in ipairs(route.hosts) do hostset[host] = true end
     for _, net in ipairs(route.whitelist) do nets[#nets + 1] = { string.char(unpack(net[1])), net[2] } end
     route.hostset, route.nets = hostset, nets
+    for i, up in ipairs(route.upstreams) do up.app, up.list, up.index = route.app, route.upstreams, i end
     return route
 end
 
@@ -136,83 +139,97 @@ local function allowed(networks, addr)
     return false
 end
 
-local function answer(status, content_type, body)
-    ngx.status = status
-    ngx.header["Content-Type"] = content_type
-    ngx.header["Content-Length"] = #body
-    ngx.print(body)
-    return ngx.exit(ngx.HTTP_OK)
+-- Requests between their balancer and log phases (the request's address → the upstream entry it holds in
+-- flight, or its app's name when an answer server has it): what ngx.ctx would carry, without a table and a
+-- registry reference a request. The log phase always runs when a request is freed and takes the entry out.
+local held = {}
+
+local function request_key()
+    return tonumber(cast(uintptr_t, get_request()))  -- the pointer's value: a cdata is a key by identity
 end
 
--- Counts a request in flight to an upstream (in this worker) until the log phase or a retry takes it back.
-local function hold(ctx, up)
-    ctx.current = up
+local function hold(r, up)
+    held[r] = up
     inflight[up[3]] = (inflight[up[3]] or 0) + 1
 end
 
-local function release(ctx)
-    local up = ctx.current
-    if up then
-        local n = (inflight[up[3]] or 1) - 1
-        inflight[up[3]] = n > 0 and n or nil
-        ctx.current = nil
-    end
+local function release(up)
+    local n = (inflight[up[3]] or 1) - 1
+    inflight[up[3]] = n > 0 and n or nil
 end
 
--- access phase: `plain` is true on the http port (where https enforcement redirects).
+-- The first try of a request: its app (counted in the log phase, whatever the answer) and where it goes — an
+-- upstream of the app, held in flight, or the internal server with the answer (nil: the upstream is held).
 -- No recheck is needed for the drain: the pick is counted in this worker before it can run anything else,
 -- and the worker reports its counts only from its timer, after it has read the request for a report (made
 -- after the switch), when every later request of it reads the new generation.
-function _M.access(plain)
+local function route_request(r)
     local host = ngx.var.host
     local hit = lookup(host)
     local app, route = hit.app, hit.route
-    if not app then return ngx.exit(ngx.HTTP_NOT_FOUND) end
-    local ctx = ngx.ctx
-    ctx.app = app  -- counted in the log phase, whatever the answer
-    if not route or not route.hostset[hit.name] then return ngx.exit(ngx.HTTP_NOT_FOUND) end
+    if not app then return answers.not_found end
+    if not route or not route.hostset[hit.name] then held[r] = app return answers.not_found end
     if route.nets[1] and not allowed(route.nets, ngx.var.binary_remote_addr) then
-        return ngx.exit(ngx.HTTP_FORBIDDEN)
+        held[r] = app
+        return answers.forbidden
     end
-    if plain and route.https and ngx.var.workflow_forwarded_proto == "http" then
-        return ngx.redirect("https://" .. host .. https_suffix .. ngx.var.request_uri, 301)
+    -- Only plain http redirects: a trusted proxy's "http" on the TLS port is not the client's plain request.
+    if route.https and ngx.var.workflow_forwarded_proto == "http" and ngx.var.scheme == "http" then
+        held[r] = app
+        return answers.to_https
     end
-    if route.maintenance then return answer(503, "text/html", MAINTENANCE_PAGE) end
+    if route.maintenance then held[r] = app return answers.maintenance end
     local upstreams = route.upstreams
-    if not upstreams[1] then return answer(503, "text/plain", NO_CONTAINERS) end
-    local i = ((turn[app] or 0) % #upstreams) + 1
+    local n = #upstreams
+    if n == 0 then held[r] = app return answers.no_containers end
+    local i = ((turn[app] or 0) % n) + 1
     turn[app] = i
-    ctx.upstreams, ctx.first, ctx.tries = upstreams, i, 0
-    hold(ctx, upstreams[i])
+    if n > 1 then set_more_tries(min(n, 3) - 1) end
+    hold(r, upstreams[i])
+    return nil
 end
 
--- balancer phase: the upstream picked in access; on a retry (connect error or timeout) the next one round from
--- it, each tried once (set_more_tries allows at most one fewer retries than there are upstreams).
+-- balancer phase, the whole request path before the log: the first try routes the request (route_request);
+-- what is not proxied to the app goes to the internal server of its answer (a unix socket: this phase cannot
+-- answer itself, and a phase before it would cost every proxied request a Lua run more — bench/RESULTS.md).
 function _M.balance()
-    local ctx = ngx.ctx
-    local upstreams, tries = ctx.upstreams, ctx.tries
-    local n = #upstreams
-    if tries == 0 then
-        if n > 1 then set_more_tries(min(n, 3) - 1) end
+    local r = request_key()
+    local up = held[r]
+    if type(up) == "table" and get_last_failure() then
+        -- a retry: the next upstream round from the one that failed (set_more_tries: each tried once at most)
+        release(up)
+        up = up.list[up.index % #up.list + 1]
+        hold(r, up)
     else
-        release(ctx)
-        if tries >= n then return ngx.exit(ngx.ERROR) end
-        hold(ctx, upstreams[(ctx.first + tries - 1) % n + 1])
+        if type(up) == "table" then release(up) end  -- left by a request whose log phase did not run
+        local answer = route_request(r)
+        if answer then
+            local ok, err = set_current_peer(answer)
+            if not ok then
+                ngx.log(ngx.ERR, "answer server ", answer, ": ", err)
+                return ngx.exit(ngx.ERROR)
+            end
+            return
+        end
+        up = held[r]
     end
-    ctx.tries = tries + 1
-    local ok, err = set_current_peer(ctx.current[1], ctx.current[2])
+    local ok, err = set_current_peer(up[1], up[2])
     if not ok then
-        ngx.log(ngx.ERR, "upstream ", ctx.current[3], ": ", err)
+        ngx.log(ngx.ERR, "upstream ", up[3], ": ", err)
         return ngx.exit(ngx.ERROR)
     end
 end
 
 -- log phase: the request is done; give back its in-flight count and count it for its app (in this worker).
 function _M.log()
-    local ctx = ngx.ctx
-    local app = ctx.app
-    if not app then return end
-    release(ctx)
+    local r = request_key()
+    local app = held[r]
+    if app == nil then return end
+    held[r] = nil
+    if type(app) == "table" then
+        release(app)
+        app = app.app
+    end
     local c = counts[app]
     if not c then
         c = { r = 0, t = 0, s = {}, l = {} }
