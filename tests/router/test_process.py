@@ -84,12 +84,29 @@ class TestAppRoutes:
         await router.apply(RouteTable([AppRoute("web", ["web.example.test"], [])]))
         response = await client.get("/", headers={"Host": "web.example.test"})
         assert response.status_code == 503
+        assert response.headers["content-type"] == "text/plain"
+        assert response.text == "No containers of this app are running.\n"
 
     async def test_maintenance_is_503(self, client, router, app_servers):
         await router.apply(RouteTable([web(app_servers, maintenance=True)]))
         response = await client.get("/", headers={"Host": "web.example.test"})
         assert response.status_code == 503
-        assert "maintenance" in response.text
+        assert response.headers["content-type"] == "text/html"
+        assert "This app is in maintenance mode" in response.text
+
+    async def test_answers_take_a_body_and_keep_the_connection(self, client, router, app_servers):
+        """The answers come from internal servers the balancer picks: a request body goes there and is dropped,
+        the client's connection stays open, and each answer is counted for its app."""
+        await router.apply(RouteTable([web(app_servers, maintenance=True)]))
+        before = (await router.counters()).get("web")
+        for _ in range(3):
+            for host, status in (("web.example.test", 503), ("nobody.example.test", 404)):
+                response = await client.post("/x", content=b"x" * 200_000, headers={"Host": host})
+                assert response.status_code == status
+                assert response.headers.get("connection") != "close"
+        after = (await router.counters())["web"]
+        assert after.requests - (before.requests if before else 0) == 3
+        assert after.status.get("5xx", 0) - (before.status.get("5xx", 0) if before else 0) == 3
 
     async def test_not_routable_is_404(self, client, router, app_servers):
         await router.apply(RouteTable([web(app_servers, routable=False)]))
