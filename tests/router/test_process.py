@@ -286,6 +286,19 @@ class TestProcess:
         assert response.json()["server"] == "api"
         assert second.running
 
+    async def test_a_deep_data_dir_puts_the_sockets_in_a_private_dir(self, make_router, tmp_path, app_servers):
+        """A unix socket path holds 108 bytes: under a deep data dir the control socket and the answer servers'
+        sockets go to a directory of their own, removed at stop."""
+        router = make_router(data_dir=tmp_path / ("d" * 60) / ("e" * 60))
+        await router.start(RouteTable([web(app_servers, maintenance=True)]))
+        sockets = router.control_path.parent.parent
+        assert router.answers_dir.parent == sockets and not sockets.is_relative_to(tmp_path)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{router.listen_port}", trust_env=False) as c:
+            assert (await c.get("/", headers={"Host": "web.example.test"})).status_code == 503
+            assert (await c.get("/", headers={"Host": "nobody.example.test"})).status_code == 404
+        await router.stop()
+        assert not sockets.exists()
+
     async def test_large_logs_are_rotated(self, make_router, app_servers):
         router = make_router(max_log_bytes=1000, housekeeping_interval=0.05)
         await router.start(RouteTable([web(app_servers)]))
