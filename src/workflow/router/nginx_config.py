@@ -60,8 +60,8 @@ MAINTENANCE_PAGE = (
     "</body></html>\n"
 )
 NO_CONTAINERS = "No containers of this app are running.\n"
-# What the router sends without proxying to an app: name (as lua/workflow_router.lua knows it) → the
-# internal server's directives. Its socket is `<answers_dir>/<name>.sock`.
+# What the router sends without proxying to an app, each from an internal server (its directives:
+# _answer_directives) listening on `<answers_dir>/<name>.sock`; lua/workflow_router.lua knows them by these names.
 ANSWER_NAMES = ("not_found", "forbidden", "to_https", "maintenance", "no_containers")
 
 
