@@ -168,24 +168,21 @@ local function route_request(r)
     local hit = lookup(host)
     local app, route = hit.app, hit.route
     if not app then return answers.not_found end
-    if not route or not route.hostset[hit.name] then held[r] = app return answers.not_found end
-    if route.nets[1] and not allowed(route.nets, ngx.var.binary_remote_addr) then
-        held[r] = app
-        return answers.forbidden
-    end
+    held[r] = app  -- for the log phase, whatever the answer
+    if not route or not route.hostset[hit.name] then return answers.not_found end
+    if route.nets[1] and not allowed(route.nets, ngx.var.binary_remote_addr) then return answers.forbidden end
     -- Only plain http redirects: a trusted proxy's "http" on the TLS port is not the client's plain request.
     if route.https and ngx.var.workflow_forwarded_proto == "http" and ngx.var.scheme == "http" then
-        held[r] = app
         return answers.to_https
     end
-    if route.maintenance then held[r] = app return answers.maintenance end
+    if route.maintenance then return answers.maintenance end
     local upstreams = route.upstreams
     local n = #upstreams
-    if n == 0 then held[r] = app return answers.no_containers end
+    if n == 0 then return answers.no_containers end
     local i = ((turn[app] or 0) % n) + 1
     turn[app] = i
     if n > 1 then set_more_tries(min(n, 3) - 1) end
-    hold(r, upstreams[i])
+    hold(r, upstreams[i])  -- in place of the app's name: the entry carries it
     return nil
 end
 
