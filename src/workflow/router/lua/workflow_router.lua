@@ -12,9 +12,10 @@
 -- bench/routercost.py, RESULTS.md): Lua runs twice a request, in the balancer (routing: every Lua phase has a
 -- fixed cost of microseconds) and in the log phase (counting); a request allocates nothing (no ngx.ctx: the
 -- balancer leaves the log phase its upstream entry in a table keyed by the request); retries keep no set of
--- tried peers (they go round from the one that failed), and the latency bucket is a plain loop. Counters and requests in flight are kept
--- per worker; the counters are added to the shared dict every FLUSH s, and both on demand: the control
--- endpoint bumps "seq" and waits until every worker has reported at that seq (its TICK timer sees it).
+-- tried peers (they go round from the one that failed), and the latency bucket is a plain loop. Counters and
+-- requests in flight are kept per worker; the counters are added to the shared dict every FLUSH s, and both on
+-- demand: the control endpoint bumps "seq" and waits until every worker has reported at that seq (its TICK
+-- timer sees it).
 local balancer = require "ngx.balancer"
 local ssl = require "ngx.ssl"
 local lrucache = require "resty.lrucache"
@@ -148,6 +149,7 @@ local function request_key()
     return tonumber(cast(uintptr_t, get_request()))  -- the pointer's value: a cdata is a key by identity
 end
 
+-- Counts a request in flight to an upstream (in this worker) until the log phase or a retry takes it back.
 local function hold(r, up)
     held[r] = up
     inflight[up[3]] = (inflight[up[3]] or 0) + 1
