@@ -1,8 +1,9 @@
 -- The control endpoint: a unix socket only the controller's user can reach, and, for a router instance driven
 -- from another container (multi-host), a TCP port where every call needs `Authorization: Bearer <token>` (the
 -- token read from a file at start, e.g. a Docker secret; a missing or wrong one is a 401 and changes nothing).
--- The controller writes apps' routes and reads the counters. Each write replaces one app's whole route and carries a version; a write
--- older than the live version is refused, so a reordered or repeated write cannot bring back a stale route.
+-- The controller writes apps' routes and reads the counters. Each write replaces one app's whole route and
+-- carries a version; a write older than the live version is refused, so a reordered or repeated write cannot
+-- bring back a stale route.
 --   PUT  /apps      [{"app", "version", "route": "<route JSON>" | null}, ...] → {"<app>": "ok" | reason}
 --   GET  /apps      → {"<app>": "<route JSON>"} (what is live)
 --   POST /inflight  ["ip:port", ...] → {"ip:port": count} (summed over the workers' reports, made after the call)
