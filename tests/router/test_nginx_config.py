@@ -88,7 +88,7 @@ class TestSkeleton:
         text = conf()
         block = server_block(text, "workflow_api")
         assert 'server_name localhost 127.0.0.1 deis.example.test ""' in block
-        assert '"~^[0-9.]+$"' in block and '"~^\\[[0-9a-f:.]+\\]$"' in block
+        assert '"~^(?:[0-9.]+|\\[[0-9a-f:.]+\\])$"' in block
         assert "proxy_buffering off;" in block
         assert "proxy_read_timeout 1200s;" in block
         # request bodies bounded (issue 18): 1 MiB, refused with the Deis error shape

@@ -52,7 +52,9 @@ WORKER_SHUTDOWN_TIMEOUT_S = API_READ_TIMEOUT_S + 100
 ROUTES_DICT_SIZE = "64m"  # 500 apps with certificates take a few MB
 STATS_DICT_SIZE = "16m"
 
-_API_NAME_PATTERNS = ('"~^[0-9.]+$"', '"~^\\[[0-9a-f:.]+\\]$"')
+# Any IPv4 or bracketed IPv6 literal is an API host. One regex: nginx runs the server names' regexes on every
+# request whose host is no exact name (every app request), one PCRE call each (bench/routercost.py).
+_API_NAME_PATTERN = '"~^(?:[0-9.]+|\\[[0-9a-f:.]+\\])$"'
 
 MAINTENANCE_PAGE = (
     "<!DOCTYPE html><html><head><title>Maintenance</title></head><body>"
@@ -98,11 +100,12 @@ def _listen(conf: _Conf, port: int, ipv6: bool, extra: str = "") -> None:
         conf.line(f"listen [::]:{port}{suffix};")
 
 
-def _proxy_headers(conf: _Conf) -> None:
-    """The headers every proxied request gets (a client's own values of these are replaced)."""
+def _proxy_headers(conf: _Conf, proxies: bool) -> None:
+    """The headers every proxied request gets (a client's own values of these are replaced). Without trusted
+    proxies the forwarded scheme is always nginx's own: `$scheme` saves every request the geo and two maps."""
     conf.line("proxy_set_header Host $workflow_host;")
     conf.line("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
-    conf.line("proxy_set_header X-Forwarded-Proto $workflow_forwarded_proto;")
+    conf.line(f"proxy_set_header X-Forwarded-Proto {'$workflow_forwarded_proto' if proxies else '$scheme'};")
     conf.line("proxy_set_header X-Forwarded-Host $workflow_host;")
     conf.line("proxy_set_header X-Real-IP $remote_addr;")
     conf.line('proxy_set_header X-Request-Start "t=${msec}";')
@@ -293,7 +296,7 @@ def render(
     conf.line()
 
     conf.line("proxy_http_version 1.1;")
-    _proxy_headers(conf)
+    _proxy_headers(conf, bool(proxies))
     conf.line(f"proxy_connect_timeout {CONNECT_TIMEOUT_S}s;")
     conf.line(f"proxy_read_timeout {APP_READ_TIMEOUT_S}s;")
     conf.line(f"proxy_send_timeout {APP_READ_TIMEOUT_S}s;")
@@ -333,7 +336,7 @@ def render(
     conf.line("# The platform API.")
     conf.open("server")
     _listen(conf, listen_port, ipv6)
-    conf.line("server_name " + " ".join([*names, '""', *_API_NAME_PATTERNS]) + ";")
+    conf.line("server_name " + " ".join([*names, '""', _API_NAME_PATTERN]) + ";")
     conf.line(f"client_max_body_size {int(api_max_body_bytes)};")
     conf.line(f"error_page 413 {TOO_LARGE_LOCATION};")
     conf.line("proxy_buffering off;")
@@ -348,7 +351,7 @@ def render(
         # The controller shares the apps' network, so a tenant's task could call it directly with an X-Real-IP
         # of its choosing; the proof tells it a router forwarded this one. (A proxy_set_header here replaces
         # the inherited ones: all are repeated.)
-        _proxy_headers(conf)
+        _proxy_headers(conf, bool(proxies))
         conf.line(f"proxy_set_header {API_PROOF_HEADER} {api_proof};")
     conf.close()
     conf.open(f"location {TOO_LARGE_LOCATION}")
