@@ -5,7 +5,10 @@ per-app counters are kept in shared memory."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -57,6 +60,47 @@ async def test_keep_alive_clients_never_see_a_route_change(client, router, app_s
             statuses.append((await client.get("/", headers={"Host": "web.example.test"})).status_code)
     assert statuses == [200] * len(statuses)
     assert workers(router) == processes  # no worker generation: nothing was reloaded
+
+
+def connections_by_worker(router) -> dict[int, int]:
+    """The clients' connections to the router's port that each worker process holds."""
+    port = f":{router.listen_port:04X}"
+    inodes = {fields[9] for fields in (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:])
+              if fields[1].endswith(port) and fields[3] == "01"}  # established
+    held = {}
+    for pid in workers(router):
+        links = []
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                links.append(os.readlink(fd))
+        held[pid] = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
+    return held
+
+
+async def test_every_worker_sees_a_write_when_it_returns(router, app_servers):
+    """Kept-alive connections held by every worker, each asked right after every write: no worker's cached
+    answer outlives a write (the generation the workers share is published before the call returns)."""
+    await router.apply(RouteTable([web(app_servers)]))
+    clients: list[httpx.AsyncClient] = []
+    try:
+        # new connections until every worker holds some (which worker accepts one is the kernel's choice)
+        for _ in range(200):
+            client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{router.listen_port}", trust_env=False,
+                                       timeout=10)
+            clients.append(client)
+            assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
+            if len(clients) >= 8 and all(connections_by_worker(router).values()):
+                break
+        assert all(connections_by_worker(router).values()), connections_by_worker(router)
+        for i in range(30):
+            maintenance = i % 2 == 0
+            await router.apply(RouteTable([web(app_servers, maintenance=maintenance)]))
+            answers = await asyncio.gather(*(c.get("/", headers={"Host": "web.example.test"}) for c in clients))
+            assert {a.status_code for a in answers} == {503 if maintenance else 200}, i
+        assert all(connections_by_worker(router).values())  # the same connections throughout
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 async def test_apply_route_remove_route_and_snapshot(client, router, app_servers):

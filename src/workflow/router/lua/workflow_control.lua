@@ -107,7 +107,13 @@ local function write(item)
         end
     end
     if live then routes:delete("a:" .. app .. ":" .. live) end
-    routes:incr("g", 1, 0)  -- last: workers' cached answers are dropped once the write is whole
+    -- last: workers' cached answers are dropped once the write is whole
+    local gen, err = routes:incr("g", 1, 0)
+    if not gen then
+        ngx.log(ngx.ERR, "routes' generation: ", err)
+        gen = router.generation() + 0.5  -- still a new value: no worker keeps an answer cached before this write
+    end
+    router.publish(gen)
     return "ok"
 end
 

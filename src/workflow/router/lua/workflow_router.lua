@@ -3,12 +3,14 @@
 -- the controller through workflow_control.lua:
 --   workflow_routes  "v:<app>" → the live version (negative: removed at that version); "a:<app>:<version>" →
 --                    that version's route (JSON, never changed once written); "h:<host>" → app (exact names
---                    and "*.suffix" wildcards); "g" → the generation, bumped after every write
+--                    and "*.suffix" wildcards); "g" → the generation, bumped after every write and published
+--                    to the workers in a word of shared memory (`generation`)
 --   workflow_stats   "r:/s:/l:/t:<app>" requests, status classes, latency histogram and total time;
 --                    "seq" → the last report asked for; "w:<worker id>" → that worker's report (JSON: the
 --                    seq it answers and its requests in flight per "ip:port")
--- Every shared-dict operation takes the zone's lock, so a request does one: it reads "g" and, while it is
--- unchanged, finds its host's answer in this worker's cache. The request path is measured (bench/router.py,
+-- Every shared-dict operation takes the zone's lock and moves the key in the zone's LRU list (a write to memory
+-- every worker shares), so a request does none: it reads the published generation and, while it is unchanged,
+-- finds its host's answer in this worker's cache. The request path is measured (bench/router.py,
 -- bench/routercost.py, RESULTS.md): Lua runs twice a request, in the balancer (routing: every Lua phase has a
 -- fixed cost of microseconds) and in the log phase (counting); a request allocates nothing (no ngx.ctx: the
 -- balancer leaves the log phase its upstream entry in a table keyed by the request); retries keep no set of
@@ -51,8 +53,29 @@ local counts = {}                   -- app → { r, t, s = { class → n }, l = 
 local TICK, FLUSH = 0.01, 1.0
 local POLL = 0.001  -- s between two looks of the control endpoint at the workers' reports
 
+-- The routes' generation, as the workers read it: a double in memory the master maps before it forks them
+-- (configure runs in init_by_lua), so every worker sees the same word. The control endpoint stores "g" there
+-- after each write (publish); a request reads it with one load. Workers of a reload (which the platform never
+-- does) would get a word of their own, the same value for all of them.
+pcall(ffi.cdef, "void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset);")
+local PROT_READ_WRITE, MAP_SHARED_ANONYMOUS = 0x3, 0x21
+local generation = nil  -- double[1]
+
 function _M.configure(options)
     answers = options.answers
+    local word = ffi.C.mmap(nil, 4096, PROT_READ_WRITE, MAP_SHARED_ANONYMOUS, -1, 0)
+    assert(cast(uintptr_t, word) ~= cast(uintptr_t, -1), "cannot map the routes' generation: mmap failed")
+    generation = cast("double *", word)
+    generation[0] = routes:get("g") or 0
+end
+
+-- Control endpoint, after a write is whole: every worker's next lookup drops its cached answers.
+function _M.publish(gen)
+    generation[0] = gen
+end
+
+function _M.generation()
+    return generation[0]
 end
 
 -- The app a host name belongs to, and the name that matched: exact first, then the longest wildcard.
@@ -107,7 +130,7 @@ _M.find_app, _M.current = find_app, current
 -- A write changes the routes first and bumps "g" last, so an entry computed after "g" was read is never older
 -- than that generation; a new generation empties the cache.
 local function lookup(host)
-    local gen = routes:get("g") or 0
+    local gen = generation[0]
     if gen ~= hosts_gen or hosts_n >= MAX_HOSTS then
         hosts, hosts_gen, hosts_n = {}, gen, 0
     end
