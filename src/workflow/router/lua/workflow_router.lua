@@ -58,7 +58,7 @@ local POLL = 0.001  -- s between two looks of the control endpoint at the worker
 -- after each write (publish); a request reads it with one load. Workers of a reload (which the platform never
 -- does) would get a word of their own, the same value for all of them.
 pcall(ffi.cdef, "void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset);")
-local PROT_READ_WRITE, MAP_SHARED_ANONYMOUS = 0x3, 0x21
+local PROT_READ_WRITE, MAP_SHARED_ANONYMOUS = 0x3, 0x21  -- Linux's values
 local generation = nil  -- double[1]
 
 function _M.configure(options)
@@ -127,8 +127,8 @@ end
 _M.find_app, _M.current = find_app, current
 
 -- What a host name routes to in this worker's cache: { app, name, route } (fields nil when unknown).
--- A write changes the routes first and bumps "g" last, so an entry computed after "g" was read is never older
--- than that generation; a new generation empties the cache.
+-- A write changes the routes first and publishes the generation last, so an entry computed after the generation
+-- was read is never older than it; a new generation empties the cache.
 local function lookup(host)
     local gen = generation[0]
     if gen ~= hosts_gen or hosts_n >= MAX_HOSTS then
