@@ -112,7 +112,7 @@ class _NoRows:
 async def test_follow_shows_a_second_attempt_at_the_same_version_whole():
     from types import SimpleNamespace
 
-    ctx = SimpleNamespace(live_events={}, sessions=_NoRows)
+    ctx = SimpleNamespace(live_events={}, live_started=asyncio.Event(), sessions=_NoRows)
     stream = deploy_events.follow(ctx, "app", 3, poll=0.01)
     refused = DeployEvents("app", 3)
     ctx.live_events[("app", 3)] = refused

@@ -49,6 +49,7 @@ class Context:
     runs: Slots = field(default_factory=Slots)  # `deis run` containers per app
     follows: Slots = field(default_factory=Slots)  # `logs?follow=true` streams per user
     live_events: dict[tuple[str, int], DeployEvents] = field(default_factory=dict)  # deploys under way
+    live_started: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) as one starts
     logins: FailureThrottle | None = None  # failed logins per username and per client address
     # router instances elsewhere (a swarm): what they add to the API requests they forward (router/control.py)
     router_proof: str | None = None

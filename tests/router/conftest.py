@@ -34,10 +34,14 @@ async def make_router(tmp_path: Path, api_server: EchoServer):
     routers: list[NginxRouter] = []
 
     def make(**kwargs) -> NginxRouter:
+        listen_port = free_port()
+        tls_port = free_port()
+        while tls_port == listen_port:  # two looks at free ports may find the same one (seen in CI)
+            tls_port = free_port()
         params = {
             "data_dir": tmp_path / "data",
-            "listen_port": free_port(),
-            "tls_port": free_port(),
+            "listen_port": listen_port,
+            "tls_port": tls_port,
             "api_socket_path": api_server.address,
             "api_hosts": ["deis.example.test"],
         }

@@ -227,6 +227,8 @@ async def recording(ctx, session: AsyncSession, app_id: str, version: int,
     events = DeployEvents(app_id, version, (last or 0) + 1)
     runs = ctx.live_events
     runs[(app_id, version)] = events
+    started, ctx.live_started = ctx.live_started, asyncio.Event()
+    started.set()  # followers waiting for this run see it at once, not on their next poll
     try:
         yield events
     finally:
@@ -297,8 +299,12 @@ async def follow(ctx, app_id: str, version: int, since: int = 0, poll: float = 0
             yield "".join(json.dumps(e) + "\n" for e in fresh)
         if run is not None and not run.done:
             await run.wait(poll * 40)
-        else:
-            await asyncio.sleep(poll)
+        else:  # stored events are read every `poll`; a run that starts is seen at once
+            started = ctx.live_started
+            try:
+                await asyncio.wait_for(started.wait(), poll)
+            except TimeoutError:
+                pass
 
 
 # --- diagnosis -----------------------------------------------------------------------------------------
