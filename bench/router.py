@@ -23,6 +23,8 @@ import httpx
 from tests.certgen import make_cert
 from tests.keepalive_client import Connection, Load
 
+from workflow.router.nginx_config import MODULES_DIR
+
 from .common import REGISTRY, RUNS, Platform, container_ips, ensure_bench_image, free_port, remove_image, sh
 
 FAST_IMAGE = "bench/fast:latest"
@@ -100,8 +102,8 @@ SAME_WORK_CONF = RAW_CONF.replace("""    access_log off;
 # upstream replaced by `balancer_by_lua` going round the same addresses and an empty `log_by_lua` (the router's
 # end-of-request hook), no routing at all. floor/raw is what Debian's Lua module costs a request before any
 # routing code runs; ours/floor is what the router's own Lua costs on top.
-FLOOR_CONF = ("""load_module /usr/lib/nginx/modules/ndk_http_module.so;
-load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+FLOOR_CONF = (f"""load_module {MODULES_DIR}/ndk_http_module.so;
+load_module {MODULES_DIR}/ngx_http_lua_module.so;
 """ + SAME_WORK_CONF).replace("""    upstream app {{
 {servers}
 """, """    init_by_lua_block {{
