@@ -2,7 +2,8 @@
 manager that deploys a stack of its own (the controller, a router on every node, PostgreSQL), waits for the
 controller through node 1's router, registers a user, and removes the stack (waiting until its containers are
 gone: its routers hold the nodes' host ports) and the apps' services after the test. WORKFLOW_TEST_STACK_LOGS=DIR
-keeps the controller's and routers' logs there."""
+keeps the controller's and routers' logs there; a test that fails prints the controller's last lines (CI keeps
+the output of a failed run only)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,10 @@ def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]
             assert r.status_code == 201, r.text
             token = api.post("/v2/auth/login/", json={"username": "owner", "password": "secret"}).json()["token"]
             yield Stack(name, base, api, {"Authorization": f"token {token}"}, apps, bases, router_token)
+    except BaseException:
+        logs = swarm.docker(1, "service", "logs", "-t", "--tail", "150", f"{name}_controller", check=False)
+        print(f"--- the last lines of {name}_controller's log ---\n{logs.stdout}{logs.stderr}")
+        raise
     finally:
         if logs_dir := os.environ.get("WORKFLOW_TEST_STACK_LOGS"):  # what the platform said, to look into
             for service in ("controller", "router"):
