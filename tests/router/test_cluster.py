@@ -1,7 +1,8 @@
 """Router instances driven over their TCP control endpoints (multi-host), against real nginx processes on
 loopback: the endpoint refuses calls without the token, and `ClusterRouter` keeps every instance it finds
 serving the same routes — a new instance and a restarted one get the whole table before they count, routes the
-controller no longer has are removed from them, counters are summed over all."""
+controller no longer has are removed from them, counters are summed over all. Until a controller has given an
+instance the whole table, every host it does not know is a 503 with Retry-After, never a 404."""
 
 from __future__ import annotations
 
@@ -37,16 +38,20 @@ def make_instance(make_router, tmp_path, token_file):
         nonlocal count
         count += 1
         router = make_router(data_dir=tmp_path / f"r{count}", control_port=free_port(),
-                             control_token_file=token_file, tls_port=None)
+                             control_token_file=token_file, tls_port=None, ready_on_start=False)
         return router, f"127.0.0.1:{router._render_args['control_port']}"
 
     return make
 
 
 async def status(router, host: str) -> tuple[int, str | None]:
-    async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
-        r = await client.get(f"http://127.0.0.1:{router.listen_port}/", headers={"Host": host})
+    r = await get(router, host)
     return r.status_code, (r.json()["server"] if r.status_code == 200 else None)
+
+
+async def get(router, host: str) -> httpx.Response:
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
+        return await client.get(f"http://127.0.0.1:{router.listen_port}/", headers={"Host": host})
 
 
 async def until(predicate, timeout: float = 10.0) -> None:
@@ -65,7 +70,7 @@ async def test_the_tcp_control_endpoint_refuses_calls_without_the_token(make_ins
     removal = [{"app": "web", "version": 2 ** 50, "route": None}]
     for token in (None, "wrong-token-of-the-right-length!!", TOKEN + "x", TOKEN[:-1]):
         client = ControlClient(address=(host, int(port)), token=token)
-        for call in (client.routes(), client.write(removal), client.boot()):
+        for call in (client.routes(), client.write(removal), client.boot(), client.ready()):
             with pytest.raises(RouterError, match="a valid control token is required"):
                 await call
         client.close()
@@ -74,6 +79,8 @@ async def test_the_tcp_control_endpoint_refuses_calls_without_the_token(make_ins
     good = ControlClient(address=(host, int(port)), token=TOKEN)
     assert sorted(await good.routes()) == ["web"]
     assert await good.write(removal) == {"web": "ok"}
+    assert (await status(router, "web.example.test"))[0] == 503  # no controller has said the table is whole
+    await good.ready()
     assert (await status(router, "web.example.test"))[0] == 404
     good.close()
 
@@ -94,7 +101,7 @@ async def test_every_instance_serves_the_same_routes(make_instance, app_servers)
         await cluster.start(RouteTable([web(app_servers[:1])]))
         assert cluster.instances == {a: True}
         assert await status(one, "web.example.test") == (200, "app0")
-        assert (await status(two, "web.example.test"))[0] == 404  # not found yet: no stale routes, none at all
+        assert (await status(two, "web.example.test"))[0] == 503  # not given the table yet: no routes at all
 
         # a new instance that holds a route the controller does not have: it gets the table, without it
         stale = ControlClient(address=("127.0.0.1", int(b.split(":")[1])), token=TOKEN)
@@ -131,7 +138,7 @@ async def test_every_instance_serves_the_same_routes(make_instance, app_servers)
         # under the lock every push holds, unless that push was quicker than this (seen once in CI)
         async with cluster._lock:
             if cluster.syncs == syncs:
-                assert (await status(two, "web.example.test"))[0] == 404
+                assert (await status(two, "web.example.test"))[0] == 503
         await until(lambda: _synced_again(cluster, syncs))
         assert await status(two, "web.example.test") == (200, "app1")
 
@@ -159,7 +166,36 @@ async def test_an_instance_with_another_token_is_never_counted_in(make_instance,
         await asyncio.sleep(0.3)
         assert cluster.instances == {address: False}
         assert await router.snapshot() == {}
-        assert (await status(router, "web.example.test"))[0] == 404
+        assert (await status(router, "web.example.test"))[0] == 503
+    finally:
+        await cluster.stop()
+
+
+async def test_an_instance_not_given_the_whole_table_answers_503_to_come_back_never_404(make_instance,
+                                                                                        app_servers):
+    """A router instance serves from the moment its nginx starts, before the controller has reached it: a 404
+    then would tell clients (and caches in front) that an app which exists does not. Until the controller has
+    pushed the whole table and said so, an unknown host is a 503 with Retry-After; after, a 404."""
+    router, address = make_instance()
+    await router.start(RouteTable())
+    for host in ("web.example.test", "no-such-app.example.test"):
+        r = await get(router, host)
+        assert (r.status_code, r.headers.get("retry-after")) == (503, "1"), r.text
+        assert "not been given the routes" in r.text
+    # the API hosts are not the apps' router: unaffected
+    r = await get(router, "deis.example.test")
+    assert r.status_code == 200, r.text
+
+    async def discover():
+        return {address: "it"}
+
+    cluster = ClusterRouter(discover=discover, control_port=1, token=TOKEN, interval=0.05)
+    try:
+        await cluster.start(RouteTable([web(app_servers[:1])]))
+        assert cluster.instances == {address: True}
+        assert await status(router, "web.example.test") == (200, "app0")
+        r = await get(router, "no-such-app.example.test")
+        assert (r.status_code, r.headers.get("retry-after")) == (404, None)
     finally:
         await cluster.stop()
 

@@ -68,7 +68,8 @@ class TestSkeleton:
     def test_answers_not_proxied_to_an_app_come_from_internal_servers(self):
         text = conf()
         peers = ", ".join(f"{name} = [[unix:/srv/wf/nginx/answers/{name}.sock]]"
-                          for name in ("not_found", "forbidden", "to_https", "maintenance", "no_containers"))
+                          for name in ("not_found", "not_ready", "forbidden", "to_https", "maintenance",
+                                       "no_containers"))
         assert f"workflow_router.configure({{ answers = {{ {peers} }} }})" in text
         assert "return 404;" in server_block(text, "listen unix:/srv/wf/nginx/answers/not_found.sock;")
         assert "return 403;" in server_block(text, "listen unix:/srv/wf/nginx/answers/forbidden.sock;")
@@ -81,6 +82,8 @@ class TestSkeleton:
         none = server_block(text, "listen unix:/srv/wf/nginx/answers/no_containers.sock;")
         assert "default_type text/plain;" in none
         assert "return 503 'No containers of this app are running.\\n';" in none
+        starting = server_block(text, "listen unix:/srv/wf/nginx/answers/not_ready.sock;")
+        assert "add_header Retry-After 1 always;" in starting and "return 503 'This router has not" in starting
         with pytest.raises(InvalidRoute):
             conf(answers_dir="/srv/wf/answers]")
 

@@ -264,6 +264,8 @@ class TestProcess:
             await asyncio.sleep(0.05)
         assert router.pid not in (None, old)
         assert (await client.get("/", headers={"Host": "web.example.test"})).status_code == 200
+        # the whole table is back, and the new nginx knows it: an unknown host is absent, not "not ready"
+        assert (await client.get("/", headers={"Host": "nope.example.test"})).status_code == 404
 
     async def test_a_master_left_by_a_previous_run_is_replaced(self, make_router, tmp_path):
         first = make_router()

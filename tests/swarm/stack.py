@@ -1,9 +1,9 @@
 """The platform deployed on the test swarm from deploy/stack.yml, for the tests that need it whole: a context
 manager that deploys a stack of its own (the controller, a router on every node, PostgreSQL), waits for the
-controller through node 1's router, registers a user, and removes the stack (waiting until its containers are
-gone: its routers hold the nodes' host ports) and the apps' services after the test. WORKFLOW_TEST_STACK_LOGS=DIR
-keeps the controller's and routers' logs there; a test that fails prints the controller's last lines (CI keeps
-the output of a failed run only)."""
+controller through node 1's router and for every router to be given the routes, registers a user, and removes
+the stack (waiting until its containers are gone: its routers hold the nodes' host ports) and the apps'
+services after the test. WORKFLOW_TEST_STACK_LOGS=DIR keeps the controller's and routers' logs there; a test
+that fails prints the controller's last lines (CI keeps the output of a failed run only)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,14 @@ def controller_healthy(base: str) -> bool:
         return False
 
 
+def routes_given(base: str) -> bool:
+    """The router at `base` holds the controller's whole table: a host no app has is a 404 there."""
+    try:
+        return httpx.get(f"{base}/", headers={"Host": "no-app.localhost"}, timeout=3).status_code == 404
+    except httpx.HTTPError:
+        return False
+
+
 @contextmanager
 def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]:
     """`docker stack deploy -c deploy/stack.yml` on node 1 with the images pushed for the nodes; extra
@@ -81,6 +89,8 @@ def deployed_stack(swarm, images: dict[str, str], **env: str) -> Iterator[Stack]
     apps: list[str] = []
     try:
         wait_for(lambda: controller_healthy(base), 120, "the controller's /healthz")
+        # and every node's router given the table by the controller (before, it answers every app 503)
+        wait_for(lambda: all(routes_given(b) for b in bases), 60, "every router given the routes")
         with httpx.Client(base_url=base, timeout=120) as api:
             r = api.post("/v2/auth/register/", json={"username": "owner", "password": "secret"})
             assert r.status_code == 201, r.text

@@ -19,14 +19,17 @@ from tests.swarm.stack import Stack, deployed_stack
 pytestmark = pytest.mark.swarm
 
 
-def statuses(stack: Stack, app: str) -> list[int | None]:
-    """The app's answer through each node's router (None: no answer)."""
-    out = []
+def statuses(stack: Stack, app: str) -> list[int | str | None]:
+    """The app's answer through each node's router (None: no answer; "not ready": a router the controller has
+    not given the whole table yet, whose 503 is not the app's)."""
+    out: list[int | str | None] = []
     for base in stack.bases:
         try:
-            out.append(stack.get(app, base, timeout=5).status_code)
+            r = stack.get(app, base, timeout=5)
         except httpx.HTTPError:
             out.append(None)
+            continue
+        out.append("not ready" if r.status_code == 503 and r.headers.get("retry-after") else r.status_code)
     return out
 
 

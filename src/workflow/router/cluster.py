@@ -6,8 +6,9 @@ versioned per-app writes, certificate refusals) over a `Fleet`, which sends each
 counted in. The instances are discovered again every `interval` (the router service's running tasks and their
 overlay addresses). An instance is counted in only once it holds the whole table: a new one, one whose nginx
 restarted (its shared memory's id, `GET /boot`, changed) and one a write failed on are first given every live
-route, and the routes the controller no longer has are removed from it. Until then it serves what it had — a
-new instance nothing (404) — and no write waits on it. Counters are summed and drains waited on all.
+route, and the routes the controller no longer has are removed from it, and it is told it holds the whole
+table (`ready`). Until then it serves what it had — a new instance nothing: 503 with Retry-After for every
+host — and no write waits on it. Counters are summed and drains waited on all.
 """
 
 from __future__ import annotations
@@ -213,3 +214,4 @@ class ClusterRouter(LiveRoutes):
         failed = {app: r for app, r in results.items() if r != "ok"}
         if failed:  # refused where the others took it (they agree on what nginx loads): not the same table
             raise RouterError(f"routes not taken: {failed}")
+        await instance.client.ready()

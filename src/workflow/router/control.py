@@ -107,6 +107,10 @@ class ControlClient:
         """The id of the router's shared memory: another one means a new nginx, with no routes."""
         return await self.call("GET", "/boot")  # type: ignore[return-value]
 
+    async def ready(self) -> None:
+        """Tell the router it holds the whole table: an unknown host is a 404 from now on (before: 503)."""
+        await self.call("PUT", "/ready")
+
     async def write(self, items: list[dict]) -> dict[str, str]:
         """[{app, version, route: JSON text | None}] → {app: "ok" | reason}."""
         return await self.call("PUT", "/apps", items)  # type: ignore[return-value]

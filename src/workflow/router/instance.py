@@ -3,8 +3,10 @@
 The platform's nginx with its static config and no routes: its API hosts go to the controller
 (WORKFLOW_ROUTER_API_URL, its name resolved again every few seconds), and the controller writes the routes over
 the TCP control endpoint (WORKFLOW_ROUTER_CONTROL_PORT) with the token in WORKFLOW_ROUTER_TOKEN_FILE. Until the
-controller has given it the whole table it serves no app (404), never stale routes; when its nginx dies, it is
-started again empty and the controller, seeing its new boot id, gives it the table again.
+controller has given it the whole table it serves no app and knows of no host that is not one (503 with
+Retry-After: a client or a load balancer tries again or elsewhere, where a 404 could be kept as the answer),
+never stale routes; when its nginx dies, it is started again empty and the controller, seeing its new boot id,
+gives it the table again.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def build(settings: Settings) -> NginxRouter:
         api_max_body_bytes=settings.max_body_bytes, control_port=settings.router_control_port,
         control_token_file=settings.router_token_file.resolve(), api_url=settings.router_api_url,
         api_proof=api_proof(read_router_token(settings)),
-        resolver=nameserver(), app_connect_timeout=settings.router_connect_timeout)
+        resolver=nameserver(), app_connect_timeout=settings.router_connect_timeout, ready_on_start=False)
 
 
 async def serve(settings: Settings) -> None:

@@ -316,11 +316,16 @@ class NginxRouter(LiveRoutes):
         resolver: str | None = None,
         app_connect_timeout: float = APP_CONNECT_TIMEOUT_S,
         api_proof: str | None = None,
+        ready_on_start: bool = True,
     ):
         """`control_port` and `control_token_file`: the control endpoint on TCP too, with that token (a router
         instance the controller drives from another container); `api_url` and `resolver`: the API hosts go
-        to the controller there instead of `api_socket_path`, with `api_proof` (control.api_proof)."""
+        to the controller there instead of `api_socket_path`, with `api_proof` (control.api_proof).
+        `ready_on_start`: the table given to `start` is the whole table, so an unknown host is a 404 once it is
+        written (after a restart too); False for a router instance, whose table a controller elsewhere writes
+        and marks whole (`ControlClient.ready`): until then an unknown host is a 503 with Retry-After."""
         super().__init__(api_hosts)
+        self._ready_on_start = ready_on_start
         self.prefix = Path(data_dir).resolve() / "nginx"
         self.config_path = self.prefix / "nginx.conf"
         self.listen_port = listen_port
@@ -379,6 +384,7 @@ class NginxRouter(LiveRoutes):
             await self._master.start()
             async with self._lock:
                 await self._apply(table)
+                await self._whole_table_written()
         except BaseException:
             await self.stop()
             raise
@@ -440,6 +446,7 @@ class NginxRouter(LiveRoutes):
             if not await self._master.restart_if_dead():
                 raise
         await self._write_all()  # a new master: empty shared memory
+        await self._whole_table_written()
         return await self._control.write(items)
 
     async def _rewrite_all(self) -> None:
@@ -447,3 +454,8 @@ class NginxRouter(LiveRoutes):
         async with self._lock:
             if not self._stopping:
                 await self._write_all()
+                await self._whole_table_written()
+
+    async def _whole_table_written(self) -> None:
+        if self._ready_on_start:
+            await self._control.ready()

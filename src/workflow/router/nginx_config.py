@@ -8,10 +8,11 @@ Routes are not in it: they live in nginx's shared memory, written through the co
   bounded request body (413 in the Deis error shape).
 * every other host → one catch-all server per port, proxying to `upstream workflow_apps`, whose
   `balancer_by_lua` routes the request (the only Lua before the log phase: each phase costs every request):
-  unknown host 404, outside the whitelist 403, plain http with https enforced 301, maintenance 503, no
-  container 503 — each sent by an internal server on a unix socket in `answers_dir`, the peer the balancer
-  picks for it —, else the app's container (round robin, another one when a connect fails). Keep-alive to
-  the containers, websockets, forwarded headers as before.
+  unknown host 404 (503 with Retry-After while the router has not been given the whole table), outside the
+  whitelist 403, plain http with https enforced 301, maintenance 503, no container 503 — each sent by an
+  internal server on a unix socket in `answers_dir`, the peer the balancer picks for it —, else the app's
+  container (round robin, another one when a connect fails). Keep-alive to the containers, websockets,
+  forwarded headers as before.
 * the TLS port: certificates chosen by SNI in `ssl_certificate_by_lua`; an unknown name has its handshake
   refused (the fallback certificate in the config is never sent).
 * the control socket: a unix socket in a directory only the platform's user can open; for a router instance
@@ -62,9 +63,11 @@ MAINTENANCE_PAGE = (
     "</body></html>\n"
 )
 NO_CONTAINERS = "No containers of this app are running.\n"
+# A router instance started but not yet given the routes by the controller: no host is known to be absent yet.
+NOT_READY = "This router has not been given the routes yet. Please try again in a moment.\n"
 # What the router sends without proxying to an app, each from an internal server (its directives:
 # _answer_directives) listening on `<answers_dir>/<name>.sock`; lua/workflow_router.lua knows them by these names.
-ANSWER_NAMES = ("not_found", "forbidden", "to_https", "maintenance", "no_containers")
+ANSWER_NAMES = ("not_found", "not_ready", "forbidden", "to_https", "maintenance", "no_containers")
 
 
 def _path(what: str, path: str | os.PathLike[str]) -> str:
@@ -141,6 +144,8 @@ def _answer_directives(name: str, tls_port: int | None) -> list[str]:
         return ["default_type text/html;", f"return 503 {_text(MAINTENANCE_PAGE)};"]
     if name == "no_containers":
         return ["default_type text/plain;", f"return 503 {_text(NO_CONTAINERS)};"]
+    if name == "not_ready":
+        return ["default_type text/plain;", "add_header Retry-After 1 always;", f"return 503 {_text(NOT_READY)};"]
     raise ValueError(name)
 
 

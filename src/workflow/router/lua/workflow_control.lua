@@ -12,6 +12,8 @@
 --   GET  /ping      → "ok"
 --   GET  /boot      → the id of this shared memory (set once when it is created): a new id means a new
 --                     master with no routes, to which the controller pushes the whole table again
+--   PUT  /ready     → "ok": the controller has written the whole table; from now on an unknown host is a
+--                     404 (before: 503 with Retry-After). Kept while this shared memory lives.
 local bit = require "bit"
 local ssl = require "ngx.ssl"
 local cjson = require "cjson.safe"
@@ -71,6 +73,16 @@ local function refusal(route)
     return nil
 end
 
+-- After a change: every worker's next request drops its cached answers.
+local function new_generation()
+    local gen, err = routes:incr("g", 1, 0)
+    if not gen then
+        ngx.log(ngx.ERR, "routes' generation: ", err)
+        gen = router.generation() + 0.5  -- still a new value: no worker keeps an answer cached before this write
+    end
+    router.publish(gen)
+end
+
 local function write(item)
     local app, version, route = item.app, tonumber(item.version), item.route
     if type(app) ~= "string" or not version then return "malformed write" end
@@ -107,13 +119,7 @@ local function write(item)
         end
     end
     if live then routes:delete("a:" .. app .. ":" .. live) end
-    -- last: workers' cached answers are dropped once the write is whole
-    local gen, err = routes:incr("g", 1, 0)
-    if not gen then
-        ngx.log(ngx.ERR, "routes' generation: ", err)
-        gen = router.generation() + 0.5  -- still a new value: no worker keeps an answer cached before this write
-    end
-    router.publish(gen)
+    new_generation()  -- last: workers' cached answers are dropped once the write is whole
     return "ok"
 end
 
@@ -170,6 +176,12 @@ function _M.handle(remote)
         return reply(200, results)
     end
     if path == "/apps" and method == "GET" then return reply(200, live_routes()) end
+    if path == "/ready" and method == "PUT" then
+        local ok, err = routes:safe_set("ready", true)
+        if not ok then return reply(503, "router memory: " .. err) end
+        new_generation()
+        return reply(200, "ok")
+    end
     if path == "/inflight" and method == "POST" then
         ngx.req.read_body()
         local wanted = cjson.decode(ngx.req.get_body_data() or "")

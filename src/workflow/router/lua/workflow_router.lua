@@ -4,7 +4,9 @@
 --   workflow_routes  "v:<app>" → the live version (negative: removed at that version); "a:<app>:<version>" →
 --                    that version's route (JSON, never changed once written); "h:<host>" → app (exact names
 --                    and "*.suffix" wildcards); "g" → the generation, bumped after every write and published
---                    to the workers in a word of shared memory (`generation`)
+--                    to the workers in a word of shared memory (`generation`); "ready" → set once the
+--                    controller has written the whole table (until then an unknown host is "not ready", 503,
+--                    not a 404 a client or a cache could take for an answer)
 --   workflow_stats   "r:/s:/l:/t:<app>" requests, status classes, latency histogram and total time;
 --                    "seq" → the last report asked for; "w:<worker id>" → that worker's report (JSON: the
 --                    seq it answers and its requests in flight per "ip:port")
@@ -41,7 +43,7 @@ _M.buckets = { 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 }
 local buckets, NBUCKETS = _M.buckets, #_M.buckets
 
 -- The peers ("unix:<path>") of the internal servers that send what is not proxied to an app: not_found,
--- forbidden, to_https, maintenance, no_containers (nginx_config.py renders them and passes this table).
+-- not_ready, forbidden, to_https, maintenance, no_containers (nginx_config.py renders them and passes this table).
 local answers = {}
 local decoded = {}                  -- app → { version, route }: this worker's decoded copy of the live route
 local parsed_certs = lrucache.new(512)  -- content hash → { chain, key } (parsed once per worker)
@@ -126,7 +128,8 @@ local function current(app)
 end
 _M.find_app, _M.current = find_app, current
 
--- What a host name routes to in this worker's cache: { app, name, route } (fields nil when unknown).
+-- What a host name routes to in this worker's cache: { app, name, route } (fields nil when unknown; then
+-- `absent`, the answer for it: not found, or not ready while the router has not been given the whole table).
 -- A write changes the routes first and publishes the generation last, so an entry computed after the generation
 -- was read is never older than it; a new generation empties the cache.
 local function lookup(host)
@@ -138,6 +141,7 @@ local function lookup(host)
     if hit then return hit end
     local app, name = find_app(host)
     hit = { app = app, name = name, route = app and current(app) or nil }
+    if not app then hit.absent = routes:get("ready") and answers.not_found or answers.not_ready end
     hosts[host], hosts_n = hit, hosts_n + 1
     return hit
 end
@@ -192,7 +196,7 @@ local function route_request(r)
     local host = ngx.var.host
     local hit = lookup(host)
     local app, route = hit.app, hit.route
-    if not app then return answers.not_found end
+    if not app then return hit.absent end
     held[r] = app  -- for the log phase, whatever the answer
     if not route or not route.hostset[hit.name] then return answers.not_found end
     if route.nets[1] and not allowed(route.nets, ngx.var.binary_remote_addr) then return answers.forbidden end
