@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from workflow.router import AppRoute, Router, RouteTable
-from workflow.router.cluster import ClusterRouter
+from workflow.router.cluster import ClusterRouter, Fleet, Instance
 from workflow.router.control import ControlClient
 from workflow.router.table import RouterError
 
@@ -198,6 +198,40 @@ async def test_an_instance_not_given_the_whole_table_answers_503_to_come_back_ne
         assert (r.status_code, r.headers.get("retry-after")) == (404, None)
     finally:
         await cluster.stop()
+
+
+async def test_only_a_failed_write_counts_an_instance_out():
+    """A unit test (fake control clients): an instance that fails a read (its workers slow to report on a
+    loaded node) missed no write and stays counted in — counting it out would have the next writes skip it, and
+    its node serve stale routes, until the next round; one that fails a write is counted out."""
+
+    class Client:
+        def __init__(self, name: str):
+            self.name, self.fail = name, False
+
+        async def stats(self):
+            if self.fail:
+                raise RouterError("workers did not report in 1 s")
+            return {"buckets": [5], "apps": {"web": {"requests": 2, "status": {"2": 2}}}}
+
+        async def write(self, items):
+            if self.fail:
+                raise RouterError("did not answer")
+            return {item["app"]: "ok" for item in items}
+
+        def close(self):
+            pass
+
+    fleet = Fleet()
+    for name in ("a", "b"):
+        instance = Instance(f"10.0.0.{len(fleet.instances) + 1}", 9090, TOKEN, 1, 1)
+        instance.client, instance.synced = Client(name), True
+        fleet.instances[name] = instance
+    fleet.instances["b"].client.fail = True
+    assert (await fleet.stats())["apps"]["web"]["requests"] == 2  # a's alone
+    assert [i.client.name for i in fleet.counted()] == ["a", "b"]
+    assert await fleet.write([{"app": "web", "version": 1, "route": None}]) == {"web": "ok"}
+    assert [i.client.name for i in fleet.counted()] == ["a"]
 
 
 async def _counted(cluster: ClusterRouter, n: int) -> bool:

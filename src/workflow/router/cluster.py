@@ -6,9 +6,10 @@ versioned per-app writes, certificate refusals) over a `Fleet`, which sends each
 counted in. The instances are discovered again every `interval` (the router service's running tasks and their
 overlay addresses). An instance is counted in only once it holds the whole table: a new one, one whose nginx
 restarted (its shared memory's id, `GET /boot`, changed) and one a write failed on are first given every live
-route, and the routes the controller no longer has are removed from it, and it is told it holds the whole
-table (`ready`). Until then it serves what it had — a new instance nothing: 503 with Retry-After for every
-host — and no write waits on it. Counters are summed and drains waited on all.
+route, the routes the controller no longer has are removed from it, and it is told the table is whole
+(`ready`). Until then it serves what it had — a new instance nothing: 503 with Retry-After for every host — and
+no write waits on it. A failed read (counters, requests in flight) only leaves the instance out of that answer.
+Counters are summed and drains waited on all.
 """
 
 from __future__ import annotations
@@ -50,14 +51,17 @@ class Fleet:
     def counted(self) -> list[Instance]:
         return [i for i in self.instances.values() if i.synced]
 
-    async def _each(self, call: Callable[[ControlClient], Awaitable[object]]) -> list[object]:
-        """The answers of the instances counted in; one that fails is counted out (the next round gives it
-        the whole table again)."""
+    async def _each(self, call: Callable[[ControlClient], Awaitable[object]], write: bool = False) -> list[object]:
+        """The answers of the instances counted in. One that fails a write is counted out (it may have missed
+        it: the next round gives it the whole table again); one that fails a read is only left out of the
+        answers (it missed no write, and counting it out would have writes skip it until that round)."""
         instances = self.counted()
         answers = await asyncio.gather(*(call(i.client) for i in instances), return_exceptions=True)
         out = []
         for instance, answer in zip(instances, answers, strict=True):
-            if isinstance(answer, RouterError):
+            if isinstance(answer, RouterError) and not write:
+                logger.warning("router instance %s left out of a read: %s", instance.address, answer.message)
+            elif isinstance(answer, RouterError):
                 logger.warning("router instance %s counted out until it is in sync again: %s",
                                instance.address, answer.message)
                 instance.synced = False
@@ -72,7 +76,7 @@ class Fleet:
         one gave (the caller retries with the app's previous route on all). No instance: all "ok" (the
         controller's table is the reference; instances get it when they are counted in)."""
         results = {item["app"]: "ok" for item in items}
-        for answer in await self._each(lambda c: c.write(items)):
+        for answer in await self._each(lambda c: c.write(items), write=True):
             for app, result in answer.items():
                 if result != "ok":
                     results[app] = result
